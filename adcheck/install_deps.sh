@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what adcheck needs to build, run and test, from Debian 12's packages only.
+# Idempotent; run as root. Used by both README commands and by CI on a fresh machine.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ cmake ninja-build pkg-config clang libclang-rt-14-dev
+  # libraries (SPEC: OpenLDAP + Cyrus SASL, Poco, SQLite, GoogleTest)
+  libldap-dev libsasl2-dev libsasl2-modules-gssapi-mit libpoco-dev libsqlite3-dev zlib1g-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # the lab: a real Samba AD DC on loopback, and the clients tests compare against
+  samba samba-ad-dc python3-samba python3-cryptography ldap-utils krb5-user iproute2 openssl
+  # web end-to-end tests and load benchmark
+  chromium nodejs npm wrk
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "adcheck: installing ${#missing[@]} missing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "adcheck: all Debian packages present"
+fi

@@ -1,2 +1,45 @@
+// adcheck: Active Directory checks around Exchange ActiveSync.
 #include <iostream>
-int main() { std::cout << "adcheck\n"; return 0; }
+#include <string>
+#include <vector>
+
+#include "adcheck/app/cli.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(adcheck: Active Directory health and permissions around Exchange ActiveSync
+
+usage:
+  adcheck scan     --config FILE [--format table|json|csv] [--output FILE] [--fail-on SEVERITY]
+  adcheck scan     --snapshot FILE.ldif[.gz] ... [--config FILE] [--format ...]
+  adcheck snapshot --config FILE --output FILE.ldif.gz
+  adcheck explain  (--config FILE | --snapshot FILE ...) [--format text|json] USER
+  adcheck rules    [--format text|json|md]
+
+scan exit codes: 0 no finding at or above --fail-on (default: low), 1 some, 2 error.
+USER for explain: a DN, sAMAccountName or userPrincipalName.
+Secrets never go on the command line: [directory] password_file or ADCHECK_BIND_PASSWORD.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  using namespace adcheck::app;
+  if (command == "scan") return cmdScan(args);
+  if (command == "snapshot") return cmdSnapshot(args);
+  if (command == "explain") return cmdExplain(args);
+  if (command == "rules") return cmdRules(args);
+  if (command == "version" || command == "--version") {
+    std::cout << "adcheck " << ADCHECK_VERSION << "\n";
+    return 0;
+  }
+  std::cerr << "adcheck: unknown command '" << command << "'\n\n" << kUsage;
+  return 2;
+}

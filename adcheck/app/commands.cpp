@@ -1,0 +1,219 @@
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "adcheck/app/cli.h"
+#include "adcheck/output/output.h"
+#include "adcheck/scan/dn.h"
+#include "adcheck/scan/sources.h"
+#include "adcheck/security/access_mask.h"
+#include "adcheck/security/describe.h"
+#include "adcheck/security/sddl.h"
+#include "rules/rule.h"
+
+namespace adcheck::app {
+namespace {
+
+constexpr int kExitError = 2;
+
+int usageError(const std::string& message) {
+  std::cerr << "adcheck: " << message << " (see adcheck help)\n";
+  return kExitError;
+}
+
+int reportError(const Error& e) {
+  std::cerr << "adcheck: error: " << e.message << "\n";
+  if (!e.hint.empty()) std::cerr << "  fix: " << e.hint << "\n";
+  return kExitError;
+}
+
+std::size_t terminalWidth() {
+  winsize w{};
+  if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col > 0)
+    return w.ws_col;
+  return 120;
+}
+
+// Several snapshot files read as one stream (e.g. context and users from separate ldapsearch
+// runs, in that order).
+class MultiSnapshotSource : public scan::EntrySource {
+ public:
+  static Result<std::unique_ptr<MultiSnapshotSource>> open(const std::vector<std::string>& paths) {
+    auto out = std::make_unique<MultiSnapshotSource>();
+    for (const auto& p : paths) {
+      auto s = scan::SnapshotSource::open(p);
+      if (!s) return fail(s.error());
+      out->sources_.push_back(std::move(*s));
+    }
+    return out;
+  }
+  Result<std::optional<ldap::Entry>> next() override {
+    while (current_ < sources_.size()) {
+      auto e = sources_[current_]->next();
+      if (!e || *e) return e;
+      ++current_;
+    }
+    return std::optional<ldap::Entry>();
+  }
+  std::string target() const override {
+    std::string t;
+    for (const auto& s : sources_) t += (t.empty() ? "" : " + ") + s->target();
+    return t;
+  }
+
+ private:
+  std::vector<std::unique_ptr<scan::SnapshotSource>> sources_;
+  std::size_t current_ = 0;
+};
+
+// Everything a command needs to read the directory: config plus a live session or snapshots.
+struct Input {
+  config::Config config;
+  std::optional<ldap::Session> session;
+  std::unique_ptr<scan::EntrySource> source;
+};
+
+Result<Input> openInput(ArgParser& p, scan::LiveSource::Mode mode) {
+  Input in;
+  const std::string* cfg = p.value("--config");
+  auto snapshots = p.values("--snapshot");
+  if (cfg == nullptr && snapshots.empty())
+    return fail(ErrorCode::kInvalidArgument, "give --config FILE (live) or --snapshot FILE (offline)",
+                "adcheck/adcheck.example.ini documents the configuration");
+  if (cfg != nullptr) {
+    auto c = config::loadConfig(*cfg);
+    if (!c) return fail(c.error());
+    in.config = std::move(*c);
+  }
+  if (!snapshots.empty()) {
+    auto s = MultiSnapshotSource::open(snapshots);
+    if (!s) return fail(s.error());
+    in.source = std::move(*s);
+    return in;
+  }
+  auto opts = scan::sessionOptions(in.config.directory);
+  if (!opts) return fail(opts.error());
+  auto session = ldap::Session::open(*opts);
+  if (!session) return fail(session.error());
+  in.session.emplace(std::move(*session));
+  in.source = std::make_unique<scan::LiveSource>(*in.session, in.config, mode);
+  return in;
+}
+
+void printProgress(const scan::Progress& pr) {
+  double rate = pr.seconds > 0 ? pr.objects / pr.seconds : 0;
+  std::fprintf(stderr, "\r\033[K[%s] %zu entries, %zu objects, %.0f objects/s, %.1f s",
+               pr.phase.c_str(), pr.entries, pr.objects, rate, pr.seconds);
+  if (pr.phase == "done") std::fprintf(stderr, "\n");
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+int cmdScan(const Args& args) {
+  ArgParser p(args);
+  std::string format = isatty(STDOUT_FILENO) ? "table" : "json";
+  if (const auto* f = p.value("--format")) format = *f;
+  std::string output;
+  if (const auto* o = p.value("--output")) output = *o;
+  auto fail_on = scan::Severity::kLow;
+  if (const auto* f = p.value("--fail-on")) {
+    auto s = scan::parseSeverity(*f);
+    if (!s) return usageError("--fail-on '" + *f + "' is not a severity: info, low, medium, high, critical");
+    fail_on = *s;
+  }
+  if (format != "table" && format != "json" && format != "csv")
+    return usageError("--format '" + format + "' is not one of table, json, csv");
+  auto in = openInput(p, scan::LiveSource::Mode::kFullScan);
+  if (!p.error.empty()) return usageError(p.error);
+  if (auto rest = p.rest(); !rest.empty()) return usageError("unexpected argument '" + rest[0] + "'");
+  if (!in) return reportError(in.error());
+
+  scan::ScanOptions options;
+  options.config = in->config;
+  if (isatty(STDERR_FILENO)) options.progress = printProgress;
+  std::vector<output::FindingRow> rows;
+  auto summary = scan::runScan(*in->source, options, [&](scan::Finding&& f) {
+    rows.push_back(output::FindingRow{std::move(f), "new", ""});
+  });
+  for (auto& r : rows) r.firstSeen = scan::isoTime(summary.started);
+
+  std::ofstream file;
+  if (!output.empty()) {
+    file.open(output, std::ios::binary | std::ios::trunc);
+    if (!file) return reportError(Error{ErrorCode::kIo, "cannot write --output '" + output + "'",
+                                        "check the directory exists and is writable"});
+  }
+  std::ostream& out = output.empty() ? std::cout : file;
+  if (format == "json") output::writeJson(out, summary, rows);
+  else if (format == "csv") output::writeCsv(out, rows);
+  else output::writeTable(out, summary, rows, terminalWidth());
+  out.flush();
+
+  if (summary.status != scan::ScanStatus::kCompleted) {
+    std::cerr << "adcheck: scan " << scan::scanStatusName(summary.status) << ": " << summary.error
+              << "\n";
+    return kExitError;
+  }
+  for (const auto& r : rows)
+    if (r.finding.severity >= fail_on) return 1;
+  return 0;
+}
+
+int cmdSnapshot(const Args& args) {
+  ArgParser p(args);
+  const auto* cfg = p.value("--config");
+  const auto* out = p.value("--output");
+  if (!p.error.empty()) return usageError(p.error);
+  if (cfg == nullptr || out == nullptr)
+    return usageError("snapshot needs --config FILE and --output FILE.ldif.gz");
+  if (auto rest = p.rest(); !rest.empty()) return usageError("unexpected argument '" + rest[0] + "'");
+  auto c = config::loadConfig(*cfg);
+  if (!c) return reportError(c.error());
+  auto opts = scan::sessionOptions(c->directory);
+  if (!opts) return reportError(opts.error());
+  auto session = ldap::Session::open(*opts);
+  if (!session) return reportError(session.error());
+  auto writer = ldap::LdifWriter::create(*out);
+  if (!writer) return reportError(writer.error());
+  scan::LiveSource source(*session, *c);
+  (void)writer->comment("adcheck snapshot of " + session->uri() + " taken " +
+                        scan::isoTime(std::time(nullptr)));
+  (void)writer->comment("context entries first, then the scanned objects; read with "
+                        "adcheck scan --snapshot");
+  std::size_t n = 0;
+  while (true) {
+    auto e = source.next();
+    if (!e) {
+      std::cerr << "adcheck: snapshot incomplete after " << n << " entries\n";
+      return reportError(e.error());
+    }
+    if (!*e) break;
+    if (auto w = writer->write(**e); !w) return reportError(w.error());
+    ++n;
+  }
+  if (auto f = writer->close(); !f) return reportError(f.error());
+  for (const auto& w : source.warnings()) std::cerr << "warning: " << w << "\n";
+  std::cerr << "adcheck: wrote " << n << " entries to " << *out << "\n";
+  return 0;
+}
+
+int cmdRules(const Args& args) {
+  ArgParser p(args);
+  std::string format = "text";
+  if (const auto* f = p.value("--format")) format = *f;
+  if (!p.error.empty()) return usageError(p.error);
+  if (format == "text") std::cout << rules::catalogueText();
+  else if (format == "json") std::cout << rules::catalogueJson();
+  else if (format == "md") std::cout << rules::catalogueMarkdown();
+  else return usageError("--format '" + format + "' is not one of text, json, md");
+  return 0;
+}
+
+}  // namespace adcheck::app

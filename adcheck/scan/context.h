@@ -1,0 +1,42 @@
+// Builds the read-only scan Context from context entries (see engine.h for the order).
+#pragma once
+
+#include <memory>
+
+#include "adcheck/scan/model.h"
+
+namespace adcheck::scan {
+
+enum class EntryKind {
+  kRootDse,
+  kDomainRoot,
+  kSchema,
+  kExtendedRight,
+  kDirectoryService,
+  kAdminSdHolder,
+  kGroup,
+  kPolicy,
+  kDeviceContainer,
+  kDevice,
+  kReplMetadata,  // msDS-ReplAttributeMetaData without objectClass (adminCount dates)
+  kScannedObject,
+  kOther,
+};
+
+EntryKind classify(const ldap::Entry& entry);
+
+class ContextBuilder {
+ public:
+  explicit ContextBuilder(const config::Config& config, std::time_t now);
+  void add(const ldap::Entry& entry, EntryKind kind);
+  // Resolves membership, protection and the Exchange token. Never fails on directory content;
+  // what it cannot determine goes to Context::warnings.
+  std::unique_ptr<Context> finish();
+
+ private:
+  const config::Config& config_;
+  std::unique_ptr<Context> ctx_;
+  std::vector<std::pair<std::string, DeviceInfo>> devices_;  // (container dnKey, device)
+};
+
+}  // namespace adcheck::scan

@@ -1,0 +1,198 @@
+#include "adcheck/scan/engine.h"
+
+#include <chrono>
+#include <exception>
+
+#include "adcheck/scan/context.h"
+#include "adcheck/scan/dn.h"
+
+namespace adcheck::scan {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class ProgressReporter {
+ public:
+  ProgressReporter(const std::function<void(const Progress&)>& fn) : fn_(fn), start_(Clock::now()) {}
+  void update(const std::string& phase, std::size_t entries, std::size_t objects, bool force) {
+    if (!fn_) return;
+    auto now = Clock::now();
+    if (!force && phase == last_phase_ && now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    last_phase_ = phase;
+    fn_(Progress{phase, entries, objects, std::chrono::duration<double>(now - start_).count()});
+  }
+
+ private:
+  const std::function<void(const Progress&)>& fn_;
+  Clock::time_point start_;
+  Clock::time_point last_{};
+  std::string last_phase_;
+};
+
+std::time_t nowOr(std::time_t t) { return t != 0 ? t : std::time(nullptr); }
+
+}  // namespace
+
+std::string_view scanStatusName(ScanStatus s) {
+  switch (s) {
+    case ScanStatus::kRunning: return "running";
+    case ScanStatus::kCompleted: return "completed";
+    case ScanStatus::kFailed: return "failed";
+    case ScanStatus::kPartial: return "partial";
+  }
+  return "failed";
+}
+
+bool isScannedObject(const ldap::Entry& entry) {
+  return classify(entry) == EntryKind::kScannedObject;
+}
+
+Result<std::vector<const rules::Rule*>> enabledRules(const config::RulesConfig& cfg) {
+  std::vector<const rules::Rule*> out;
+  bool all = false;
+  for (const auto& id : cfg.enabled)
+    if (ldap::iequals(id, "all")) all = true;
+  if (all) {
+    for (const auto* r : rules::registry()) out.push_back(r);
+    return out;
+  }
+  for (const auto& id : cfg.enabled) {
+    const auto* r = rules::findRule(id);
+    if (r == nullptr) {
+      std::string valid;
+      for (const auto* x : rules::registry()) valid += (valid.empty() ? "" : ", ") + std::string(x->meta.id);
+      return fail(ErrorCode::kConfig, "[rules] enabled names an unknown rule id '" + id + "'",
+                  "valid ids: all, " + valid);
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+
+void evaluateObject(const ldap::Entry& entry, const Context& ctx,
+                    const std::vector<const rules::Rule*>& enabled, const FindingSink& sink,
+                    std::vector<ObjectError>& errors, Aggregates& agg) {
+  UserObject u = makeUserObject(entry);
+  ++agg.usersRead;
+  if (u.isMailbox) {
+    if (u.policyLink.empty()) ++agg.mailboxUsersWithoutPolicy;
+    else ++agg.usersByPolicy[dnKey(u.policyLink)];
+  }
+  if (u.sdError) errors.push_back(ObjectError{u.dn, "", u.sdError->toString()});
+  rules::Emit emit = [&](Finding&& f) { sink(std::move(f)); };
+  for (const auto* rule : enabled) {
+    if (rule->evaluateObject == nullptr) continue;
+    try {
+      rule->evaluateObject(u, ctx, emit);
+    } catch (const std::exception& e) {
+      // One failing rule is recorded and the scan goes on.
+      errors.push_back(ObjectError{u.dn, std::string(rule->meta.id), e.what()});
+    }
+  }
+}
+
+Result<CollectedContext> collectContext(EntrySource& source, const ScanOptions& options) {
+  ContextBuilder builder(options.config, nowOr(options.now));
+  CollectedContext out;
+  while (true) {
+    auto next = source.next();
+    if (!next) return fail(next.error());
+    if (!*next) break;
+    auto kind = classify(**next);
+    if (kind == EntryKind::kScannedObject) {
+      out.firstObject = std::move(**next);
+      break;
+    }
+    builder.add(**next, kind);
+  }
+  out.context = builder.finish();
+  for (auto& w : source.warnings()) out.context->warnings.push_back(w);
+  return out;
+}
+
+ScanSummary runScan(EntrySource& source, const ScanOptions& options, const FindingSink& sink) {
+  ScanSummary summary;
+  summary.target = source.target();
+  summary.started = nowOr(options.now);
+  ProgressReporter progress(options.progress);
+
+  auto rules = enabledRules(options.config.rules);
+  if (!rules) {
+    summary.status = ScanStatus::kFailed;
+    summary.error = rules.error().toString();
+    summary.finished = std::time(nullptr);
+    return summary;
+  }
+  for (const auto* r : *rules) summary.rulesRun.emplace_back(r->meta.id);
+
+  ContextBuilder builder(options.config, summary.started);
+  std::unique_ptr<Context> ctx;
+  Aggregates agg;
+  FindingSink counting = [&](Finding&& f) {
+    ++summary.findings;
+    sink(std::move(f));
+  };
+
+  progress.update("context", 0, 0, true);
+  bool source_failed = false;
+  while (true) {
+    auto next = source.next();
+    if (!next) {
+      source_failed = true;
+      summary.error = next.error().toString();
+      break;
+    }
+    if (!*next) break;
+    ++summary.entriesRead;
+    const ldap::Entry& entry = **next;
+    auto kind = classify(entry);
+    if (kind == EntryKind::kScannedObject) {
+      if (!ctx) {
+        ctx = builder.finish();
+        progress.update("objects", summary.entriesRead, 0, true);
+      }
+      evaluateObject(entry, *ctx, *rules, counting, summary.objectErrors, agg);
+      ++summary.objectsScanned;
+      progress.update("objects", summary.entriesRead, summary.objectsScanned, false);
+    } else if (!ctx) {
+      builder.add(entry, kind);
+      progress.update("context", summary.entriesRead, 0, false);
+    } else if (kind != EntryKind::kOther) {
+      // Context must come first so objects can be evaluated as they stream; a snapshot that
+      // interleaves them cannot be evaluated correctly.
+      source_failed = true;
+      summary.error = "context entry '" + entry.dn() + "' comes after scanned objects (entry " +
+                      std::to_string(summary.entriesRead) +
+                      "): write groups, schema, AdminSDHolder, policies and devices before the "
+                      "user objects (adcheck snapshot does; see README for the ldapsearch order)";
+      break;
+    }
+  }
+  if (!ctx) ctx = builder.finish();
+  for (auto& w : ctx->warnings) summary.warnings.push_back(w);
+  for (auto& w : source.warnings()) summary.warnings.push_back(w);
+
+  if (source_failed) {
+    summary.status = summary.objectsScanned > 0 ? ScanStatus::kPartial : ScanStatus::kFailed;
+    summary.error += " (after " + std::to_string(summary.entriesRead) + " entries, " +
+                     std::to_string(summary.objectsScanned) + " objects evaluated)";
+  } else {
+    progress.update("finishing", summary.entriesRead, summary.objectsScanned, true);
+    rules::Emit emit = [&](Finding&& f) { counting(std::move(f)); };
+    for (const auto* rule : *rules) {
+      if (rule->evaluateDomain == nullptr) continue;
+      try {
+        rule->evaluateDomain(*ctx, agg, emit);
+      } catch (const std::exception& e) {
+        summary.objectErrors.push_back(ObjectError{"", std::string(rule->meta.id), e.what()});
+      }
+    }
+    summary.status = ScanStatus::kCompleted;
+  }
+  summary.finished = std::time(nullptr);
+  progress.update("done", summary.entriesRead, summary.objectsScanned, true);
+  return summary;
+}
+
+}  // namespace adcheck::scan

@@ -1,0 +1,172 @@
+#include "adcheck/scan/sources.h"
+
+#include <cstdio>
+
+#include "ldap/secret.h"
+
+namespace adcheck::scan {
+
+const std::vector<std::string>& scannedObjectAttributes() {
+  static const std::vector<std::string> kAttrs = {
+      "objectClass",   "objectGUID",       "objectSid",          "sAMAccountName",
+      "userPrincipalName", "displayName",  "userAccountControl", "adminCount",
+      "primaryGroupID", "homeMDB",         "msExchMailboxGuid",  "msExchOmaAdminWirelessEnable",
+      "msExchMobileMailboxPolicyLink", "nTSecurityDescriptor", "msDS-AllowedToDelegateTo",
+      "userCertificate", "whenChanged",    "whenCreated",        "mail"};
+  return kAttrs;
+}
+
+Result<ldap::SessionOptions> sessionOptions(const config::DirectoryConfig& dir) {
+  ldap::SessionOptions o;
+  o.uris = dir.uris;
+  o.bind = dir.bind == config::BindMode::kSimple   ? ldap::BindMode::kSimple
+           : dir.bind == config::BindMode::kGssapi ? ldap::BindMode::kGssapi
+                                                   : ldap::BindMode::kExternal;
+  o.user = dir.user;
+  o.starttls = dir.starttls;
+  o.ca_file = dir.ca_file;
+  o.tls_verify = dir.tls_verify;
+  o.client_cert = dir.client_cert;
+  o.client_key = dir.client_key;
+  o.connect_timeout = std::chrono::seconds(dir.connect_timeout);
+  o.timeout = std::chrono::seconds(dir.timeout);
+  o.page_size = dir.page_size;
+  if (o.uris.empty())
+    return fail(ErrorCode::kConfig, "[directory] uri is not set",
+                "name one or more domain controllers, e.g. uri = ldaps://dc1.corp.example.com");
+  if (o.bind == ldap::BindMode::kSimple) {
+    auto secret = ldap::loadSecret(dir.password_file, "ADCHECK_BIND_PASSWORD");
+    if (!secret) return fail(secret.error());
+    o.password = std::move(*secret);
+  }
+  return o;
+}
+
+std::string escapeFilterValue(std::string_view value) {
+  std::string out;
+  for (unsigned char c : value) {
+    if (c == '*' || c == '(' || c == ')' || c == '\\' || c == 0) {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "\\%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+LiveSource::LiveSource(ldap::Session& session, const config::Config& config, Mode mode)
+    : session_(session), config_(config), mode_(mode) {}
+
+std::string LiveSource::target() const { return session_.uri(); }
+
+Result<void> LiveSource::plan() {
+  auto root = session_.rootDse();
+  if (!root) return fail(root.error());
+  const std::string domain = root->default_naming_context;
+  const std::string config_nc = root->configuration_naming_context;
+  objectBase_ = config_.directory.base_dn.empty() ? domain : config_.directory.base_dn;
+
+  ldap::Entry rde("");
+  rde.add("defaultNamingContext", domain);
+  rde.add("configurationNamingContext", config_nc);
+  rde.add("schemaNamingContext", root->schema_naming_context);
+  rde.add("rootDomainNamingContext", root->root_domain_naming_context);
+  rde.add("dnsHostName", root->dns_host_name);
+  if (root->domain_functionality)
+    rde.add("domainFunctionality", std::to_string(*root->domain_functionality));
+  rootDseEntry_ = std::move(rde);
+
+  const int page = config_.directory.page_size;
+  auto step = [&](std::string what, std::string base, ldap::Scope scope, std::string filter,
+                  std::vector<std::string> attrs, bool optional, bool sd = false) {
+    ldap::SearchRequest r;
+    r.base = std::move(base);
+    r.scope = scope;
+    r.filter = std::move(filter);
+    r.attributes = std::move(attrs);
+    r.page_size = page;
+    if (sd) r.sd_flags = ldap::kSdFlagsDacl;
+    steps_.push_back(Step{std::move(what), std::move(r), optional});
+  };
+  using S = ldap::Scope;
+  step("domain root", domain, S::kBase, "(objectClass=*)",
+       {"objectClass", "objectSid", "objectGUID", "name", "nTSecurityDescriptor"}, false, true);
+  step("schema", root->schema_naming_context, S::kOneLevel,
+       "(|(objectClass=classSchema)(objectClass=attributeSchema))",
+       {"objectClass", "lDAPDisplayName", "schemaIDGUID"}, false);
+  step("extended rights", "CN=Extended-Rights," + config_nc, S::kOneLevel,
+       "(objectClass=controlAccessRight)",
+       {"objectClass", "cn", "displayName", "rightsGuid", "validAccesses"}, true);
+  step("dSHeuristics", "CN=Directory Service,CN=Windows NT,CN=Services," + config_nc, S::kBase,
+       "(objectClass=*)", {"objectClass", "dSHeuristics"}, true);
+  step("AdminSDHolder", "CN=AdminSDHolder,CN=System," + domain, S::kBase, "(objectClass=*)",
+       {"objectClass", "nTSecurityDescriptor"}, true, true);
+  step("groups", domain, S::kSubtree, "(objectClass=group)",
+       {"objectClass", "objectGUID", "objectSid", "sAMAccountName", "groupType", "adminCount",
+        "member"},
+       false);
+  step("mobile mailbox policies", config_nc, S::kSubtree, "(objectClass=msExchMobileMailboxPolicy)",
+       {"objectClass", "cn", "objectGUID", "msExchMobileFlags", "whenChanged"}, true);
+  step("ActiveSync devices", objectBase_, S::kSubtree,
+       "(|(objectClass=msExchActiveSyncDevices)(objectClass=msExchActiveSyncDevice))",
+       {"objectClass", "objectGUID", "whenCreated", "whenChanged", "msExchDeviceID",
+        "msExchDeviceType", "msExchDeviceModel", "msExchDeviceUserAgent", "msExchFirstSyncTime"},
+       true);
+  // Only the replication metadata, without objectClass: the engine reads it as dates.
+  step("adminCount dates", domain, S::kSubtree, "(adminCount=1)", {"msDS-ReplAttributeMetaData"},
+       true);
+  if (mode_ == Mode::kFullScan)
+    step("objects", objectBase_, S::kSubtree, "(objectClass=user)", scannedObjectAttributes(),
+         false, true);
+  planned_ = true;
+  return {};
+}
+
+Result<std::optional<ldap::Entry>> LiveSource::next() {
+  if (!planned_) {
+    if (auto p = plan(); !p) return fail(p.error());
+    std::optional<ldap::Entry> out = std::move(rootDseEntry_);
+    rootDseEntry_.reset();
+    return out;
+  }
+  while (current_ < steps_.size()) {
+    auto& step = steps_[current_];
+    if (!search_) {
+      auto s = session_.search(step.request);
+      if (!s) {
+        if (!step.optional)
+          return fail(s.error().code, "reading " + step.what + ": " + s.error().message,
+                      s.error().hint);
+        warnings_.push_back("could not read " + step.what + ": " + s.error().toString());
+        ++current_;
+        continue;
+      }
+      search_.emplace(std::move(*s));
+    }
+    auto e = search_->next();
+    if (!e) {
+      search_.reset();
+      if (!step.optional || e.error().code == ErrorCode::kServerDown ||
+          e.error().code == ErrorCode::kTimeout)
+        return fail(e.error().code, "reading " + step.what + ": " + e.error().message,
+                    e.error().hint);
+      warnings_.push_back("could not read " + step.what + ": " + e.error().toString());
+      ++current_;
+      continue;
+    }
+    if (*e) return std::move(*e);
+    search_.reset();
+    ++current_;
+  }
+  return std::optional<ldap::Entry>();
+}
+
+Result<std::unique_ptr<SnapshotSource>> SnapshotSource::open(const std::string& path) {
+  auto r = ldap::LdifReader::open(path);
+  if (!r) return fail(r.error());
+  return std::unique_ptr<SnapshotSource>(new SnapshotSource(std::move(*r)));
+}
+
+}  // namespace adcheck::scan

@@ -1,0 +1,66 @@
+// Entry sources for the engine: a live directory (the ordered query plan of a scan) and an LDIF
+// snapshot written by `adcheck snapshot` (or by the documented ldapsearch recipe).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "adcheck/config/config.h"
+#include "adcheck/scan/engine.h"
+#include "ldap/ldif.h"
+#include "ldap/session.h"
+
+namespace adcheck::scan {
+
+// Attributes read for each scanned object (users, inetOrgPersons, computers).
+const std::vector<std::string>& scannedObjectAttributes();
+
+// SessionOptions from [directory] plus the bind password (file or ADCHECK_BIND_PASSWORD).
+Result<ldap::SessionOptions> sessionOptions(const config::DirectoryConfig& dir);
+
+class LiveSource : public EntrySource {
+ public:
+  enum class Mode { kFullScan, kContextOnly };
+  LiveSource(ldap::Session& session, const config::Config& config, Mode mode = Mode::kFullScan);
+  Result<std::optional<ldap::Entry>> next() override;
+  std::string target() const override;
+  std::vector<std::string> warnings() const override { return warnings_; }
+  // Base DN of the scanned objects once known (after the first entry).
+  const std::string& objectBase() const { return objectBase_; }
+
+ private:
+  struct Step {
+    std::string what;  // for messages
+    ldap::SearchRequest request;
+    bool optional = false;  // an error becomes a warning, the scan goes on
+  };
+  Result<void> plan();
+
+  ldap::Session& session_;
+  const config::Config& config_;
+  Mode mode_;
+  bool planned_ = false;
+  std::vector<Step> steps_;
+  std::size_t current_ = 0;
+  std::optional<ldap::PagedSearch> search_;
+  std::optional<ldap::Entry> rootDseEntry_;
+  std::string objectBase_;
+  std::vector<std::string> warnings_;
+};
+
+class SnapshotSource : public EntrySource {
+ public:
+  static Result<std::unique_ptr<SnapshotSource>> open(const std::string& path);
+  Result<std::optional<ldap::Entry>> next() override { return reader_.next(); }
+  std::string target() const override { return "snapshot:" + reader_.path(); }
+
+ private:
+  explicit SnapshotSource(ldap::LdifReader reader) : reader_(std::move(reader)) {}
+  ldap::LdifReader reader_;
+};
+
+// Escapes a value for an LDAP filter (RFC 4515).
+std::string escapeFilterValue(std::string_view value);
+
+}  // namespace adcheck::scan

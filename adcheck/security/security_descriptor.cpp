@@ -110,8 +110,14 @@ struct DescriptorParser {
   const std::uint8_t* p;
   std::size_t n;
 
-  // Checks a SID at `off` that must end by `limit`. `what` names it for the message.
-  std::optional<Error> checkSid(std::size_t off, std::size_t limit, const std::string& what) const {
+  // Checks a SID at `off` that must end by `limit`. `name()` names it for the message; it is
+  // only called on failure, so the hot path builds no strings.
+  template <class Name>
+  std::optional<Error> checkSid(std::size_t off, std::size_t limit, const Name& name) const {
+    if (off + kSidHeaderBytes <= limit && p[off] == 1 && p[off + 1] <= kMaxSubAuthorities &&
+        off + kSidHeaderBytes + 4 * std::size_t{p[off + 1]} <= limit)
+      return std::nullopt;
+    const std::string what = name();
     if (off + kSidHeaderBytes > limit)
       return parseError(what + " at offset " + num(off) + " is truncated: the 8-byte SID header " +
                         "would end at offset " + num(off + kSidHeaderBytes) + ", past " +
@@ -174,7 +180,8 @@ struct DescriptorParser {
           .error();
     std::size_t pos = off + kAclHeaderBytes;
     for (std::size_t i = 0; i < aceCount; ++i) {
-      const std::string ace = "ACE " + num(i) + " of the " + name + " at offset " + num(pos);
+      // Built only on the error paths: this loop runs for every ACE of every object scanned.
+      auto label = [&] { return "ACE " + num(i) + " of the " + name + " at offset " + num(pos); };
       if (pos + 4 > end)
         return parseError(std::string(name) + " at offset " + num(off) + ": AceCount is " +
                           num(aceCount) + " but ACE " + num(i) + " would start at offset " +
@@ -182,22 +189,23 @@ struct DescriptorParser {
                           num(end))
             .error();
       const std::uint16_t size = loadLe16(p + pos + 2);
-      if (size == 0) return parseError(ace + ": AceSize is 0").error();
+      if (size == 0) return parseError(label() + ": AceSize is 0").error();
       if (size % 4 != 0)
-        return parseError(ace + ": AceSize " + num(size) + " is not a multiple of 4").error();
+        return parseError(label() + ": AceSize " + num(size) + " is not a multiple of 4").error();
       const std::size_t aceEnd = pos + size;
       if (aceEnd > end)
-        return parseError(ace + ": AceSize " + num(size) + " ends at offset " + num(aceEnd) +
+        return parseError(label() + ": AceSize " + num(size) + " ends at offset " + num(aceEnd) +
                           ", past the end of the ACL at offset " + num(end))
             .error();
       const auto type = static_cast<AceType>(p[pos]);
       switch (aceLayout(type)) {
         case AceLayout::kBasic:
-          if (auto e = checkSid(pos + 8, aceEnd, ace + ": trustee SID")) return e;
+          if (auto e = checkSid(pos + 8, aceEnd, [&] { return label() + ": trustee SID"; }))
+            return e;
           break;
         case AceLayout::kObject: {
           if (pos + 12 > aceEnd)
-            return parseError(ace + " (" + aceTypeName(type) + "): AceSize " + num(size) +
+            return parseError(label() + " (" + aceTypeName(type) + "): AceSize " + num(size) +
                               " is too small for the mask and object flags")
                 .error();
           const std::uint32_t flags = loadLe32(p + pos + 8);
@@ -205,11 +213,11 @@ struct DescriptorParser {
           if ((flags & kAceObjectTypePresent) != 0) q += 16;
           if ((flags & kAceInheritedObjectTypePresent) != 0) q += 16;
           if (q > aceEnd)
-            return parseError(ace + " (" + aceTypeName(type) + "): object flags 0x" +
+            return parseError(label() + " (" + aceTypeName(type) + "): object flags 0x" +
                               std::to_string(flags & 3) + " announce GUIDs up to offset " +
                               num(q) + ", past the end of the ACE at offset " + num(aceEnd))
                 .error();
-          if (auto e = checkSid(q, aceEnd, ace + ": trustee SID")) return e;
+          if (auto e = checkSid(q, aceEnd, [&] { return label() + ": trustee SID"; })) return e;
           break;
         }
         case AceLayout::kUnknown:
@@ -241,12 +249,12 @@ struct DescriptorParser {
 
     if (ownerOff != 0) {
       if (auto e = checkOffsetField(ownerOff, 4, "OffsetOwner")) return fail(*e);
-      if (auto e = checkSid(ownerOff, n, "owner SID")) return fail(*e);
+      if (auto e = checkSid(ownerOff, n, [] { return std::string("owner SID"); })) return fail(*e);
       v.ownerOffset_ = ownerOff;
     }
     if (groupOff != 0) {
       if (auto e = checkOffsetField(groupOff, 8, "OffsetGroup")) return fail(*e);
-      if (auto e = checkSid(groupOff, n, "group SID")) return fail(*e);
+      if (auto e = checkSid(groupOff, n, [] { return std::string("group SID"); })) return fail(*e);
       v.groupOffset_ = groupOff;
     }
     if ((v.control_ & kSeSaclPresent) != 0) {
@@ -335,43 +343,46 @@ SecurityDescriptor SecurityDescriptor::fromView(const SecurityDescriptorView& v)
 
 namespace {
 
-Result<std::vector<std::uint8_t>> aceBytes(const Ace& a, std::size_t index) {
-  std::vector<std::uint8_t> out(4, 0);
+// Wire size of an ACE, before rounding up to a multiple of 4.
+std::size_t aceFieldBytes(const Ace& a) {
+  const AceLayout layout = aceLayout(a.type);
+  if (layout == AceLayout::kUnknown) return 4 + a.body.size();
+  std::size_t n = 8 + (a.sid ? a.sid->bytes().size() : 0) + a.trailing.size();
+  if (layout == AceLayout::kObject)
+    n += 4 + (a.objectType ? 16 : 0) + (a.inheritedObjectType ? 16 : 0);
+  return n;
+}
+
+// Writes the ACE at `out` (which has room for aceFieldBytes rounded up to 4, zeroed).
+// Sized first and copied with memcpy: GCC 12 warns falsely (-Wstringop-overflow) on
+// vector::insert of spans here.
+void writeAce(const Ace& a, std::uint8_t* out, std::uint16_t size) {
   out[0] = static_cast<std::uint8_t>(a.type);
   out[1] = a.flags;
-  auto put32 = [&out](std::uint32_t v) {
-    const std::size_t at = out.size();
-    out.resize(at + 4);
-    detail::storeLe32(out.data() + at, v);
+  detail::storeLe16(out + 2, size);
+  std::size_t pos = 4;
+  auto copy = [&](std::span<const std::uint8_t> b) {
+    if (!b.empty()) std::memcpy(out + pos, b.data(), b.size());
+    pos += b.size();
   };
-  auto putBytes = [&out](std::span<const std::uint8_t> b) { out.insert(out.end(), b.begin(), b.end()); };
   const AceLayout layout = aceLayout(a.type);
   if (layout == AceLayout::kUnknown) {
-    putBytes(a.body);
-  } else {
-    if (!a.sid)
-      return fail(ErrorCode::kInvalidArgument,
-                  "ACE " + std::to_string(index) + " (" + aceTypeName(a.type) + ") has no SID");
-    put32(a.mask);
-    if (layout == AceLayout::kObject) {
-      std::uint32_t flags = a.objectFlags & ~(kAceObjectTypePresent | kAceInheritedObjectTypePresent);
-      if (a.objectType) flags |= kAceObjectTypePresent;
-      if (a.inheritedObjectType) flags |= kAceInheritedObjectTypePresent;
-      put32(flags);
-      if (a.objectType) putBytes(a.objectType->bytes());
-      if (a.inheritedObjectType) putBytes(a.inheritedObjectType->bytes());
-    }
-    putBytes(a.sid->bytes());
-    putBytes(a.trailing);
+    copy(a.body);
+    return;
   }
-  // AceSize must be a multiple of 4: pad with zeros (MS-DTYP allows AceSize above the fields).
-  while (out.size() % 4 != 0) out.push_back(0);
-  if (out.size() > 0xFFFF)
-    return fail(ErrorCode::kInvalidArgument,
-                "ACE " + std::to_string(index) + " would be " + std::to_string(out.size()) +
-                    " bytes, more than the 65535 an AceSize can say");
-  detail::storeLe16(out.data() + 2, static_cast<std::uint16_t>(out.size()));
-  return out;
+  detail::storeLe32(out + pos, a.mask);
+  pos += 4;
+  if (layout == AceLayout::kObject) {
+    std::uint32_t flags = a.objectFlags & ~(kAceObjectTypePresent | kAceInheritedObjectTypePresent);
+    if (a.objectType) flags |= kAceObjectTypePresent;
+    if (a.inheritedObjectType) flags |= kAceInheritedObjectTypePresent;
+    detail::storeLe32(out + pos, flags);
+    pos += 4;
+    if (a.objectType) copy(a.objectType->bytes());
+    if (a.inheritedObjectType) copy(a.inheritedObjectType->bytes());
+  }
+  copy(a.sid->bytes());
+  copy(a.trailing);
 }
 
 Result<std::vector<std::uint8_t>> aclBytes(const Acl& acl, const char* name) {
@@ -379,46 +390,70 @@ Result<std::vector<std::uint8_t>> aclBytes(const Acl& acl, const char* name) {
     return fail(ErrorCode::kInvalidArgument, std::string(name) + " has " +
                                                  std::to_string(acl.aces.size()) +
                                                  " ACEs, more than an AceCount can say");
-  std::vector<std::uint8_t> out(kAclHeaderBytes, 0);
-  out[0] = acl.revision;
+  std::size_t total = kAclHeaderBytes;
   for (std::size_t i = 0; i < acl.aces.size(); ++i) {
-    auto ace = aceBytes(acl.aces[i], i);
-    if (!ace) return fail(ErrorCode::kInvalidArgument, std::string(name) + ": " + ace.error().message);
-    out.insert(out.end(), ace->begin(), ace->end());
+    const Ace& a = acl.aces[i];
+    if (aceLayout(a.type) != AceLayout::kUnknown && !a.sid)
+      return fail(ErrorCode::kInvalidArgument, std::string(name) + ": ACE " + std::to_string(i) +
+                                                   " (" + aceTypeName(a.type) + ") has no SID");
+    // AceSize must be a multiple of 4: pad with zeros (MS-DTYP allows AceSize above the fields).
+    const std::size_t size = (aceFieldBytes(a) + 3) & ~std::size_t{3};
+    if (size > 0xFFFF)
+      return fail(ErrorCode::kInvalidArgument,
+                  std::string(name) + ": ACE " + std::to_string(i) + " would be " +
+                      std::to_string(size) + " bytes, more than the 65535 an AceSize can say");
+    total += size;
   }
-  if (out.size() > 0xFFFF)
+  if (total > 0xFFFF)
     return fail(ErrorCode::kInvalidArgument, std::string(name) + " would be " +
-                                                 std::to_string(out.size()) +
+                                                 std::to_string(total) +
                                                  " bytes, more than an AclSize can say");
-  detail::storeLe16(out.data() + 2, static_cast<std::uint16_t>(out.size()));
+  std::vector<std::uint8_t> out(total, 0);
+  out[0] = acl.revision;
+  detail::storeLe16(out.data() + 2, static_cast<std::uint16_t>(total));
   detail::storeLe16(out.data() + 4, static_cast<std::uint16_t>(acl.aces.size()));
+  std::size_t pos = kAclHeaderBytes;
+  for (const Ace& a : acl.aces) {
+    const std::size_t size = (aceFieldBytes(a) + 3) & ~std::size_t{3};
+    writeAce(a, out.data() + pos, static_cast<std::uint16_t>(size));
+    pos += size;
+  }
   return out;
 }
 
 }  // namespace
 
 Result<std::vector<std::uint8_t>> SecurityDescriptor::toBytes() const {
-  std::vector<std::uint8_t> out(kHeaderBytes, 0);
+  std::vector<std::uint8_t> saclBytes;
+  std::vector<std::uint8_t> daclBytes;
+  if (sacl) {
+    auto b = aclBytes(*sacl, "SACL");
+    if (!b) return fail(b.error());
+    saclBytes = std::move(*b);
+  }
+  if (dacl) {
+    auto b = aclBytes(*dacl, "DACL");
+    if (!b) return fail(b.error());
+    daclBytes = std::move(*b);
+  }
+  const std::size_t total = kHeaderBytes + saclBytes.size() + daclBytes.size() +
+                            (owner ? owner->bytes().size() : 0) + (group ? group->bytes().size() : 0);
+  std::vector<std::uint8_t> out(total, 0);
   out[0] = revision;
   out[1] = sbz1;
   std::uint16_t ctl = control & ~(kSeDaclPresent | kSeSaclPresent);
   if (dacl) ctl |= kSeDaclPresent;
   if (sacl) ctl |= kSeSaclPresent;
   detail::storeLe16(out.data() + 2, ctl);
-  auto place = [&out](std::span<const std::uint8_t> part, std::size_t fieldOffset) {
-    detail::storeLe32(out.data() + fieldOffset, static_cast<std::uint32_t>(out.size()));
-    out.insert(out.end(), part.begin(), part.end());
+  std::size_t pos = kHeaderBytes;
+  auto place = [&](std::span<const std::uint8_t> part, std::size_t fieldOffset) {
+    detail::storeLe32(out.data() + fieldOffset, static_cast<std::uint32_t>(pos));
+    std::memcpy(out.data() + pos, part.data(), part.size());
+    pos += part.size();
   };
-  if (sacl) {
-    auto b = aclBytes(*sacl, "SACL");
-    if (!b) return fail(b.error());
-    place(*b, 12);
-  }
-  if (dacl) {
-    auto b = aclBytes(*dacl, "DACL");
-    if (!b) return fail(b.error());
-    place(*b, 16);
-  }
+  // Windows' order: SACL, DACL, owner, group.
+  if (sacl) place(saclBytes, 12);
+  if (dacl) place(daclBytes, 16);
   if (owner) place(owner->bytes(), 4);
   if (group) place(group->bytes(), 8);
   return out;

@@ -999,6 +999,13 @@ def save_cache(paths, n, extra_users):
         os.rename(tmp, d)
     except OSError:  # someone else cached the same key meanwhile
         shutil.rmtree(tmp, ignore_errors=True)
+    # Caches of older lab.py/scenarios.json versions are dead weight (hundreds of MB for big labs);
+    # leave the last hour's alone in case another lab is restoring from one right now.
+    prefix = "u%d-" % extra_users
+    for name in os.listdir(CACHE_ROOT):
+        old = os.path.join(CACHE_ROOT, name)
+        if name.startswith(prefix) and old != d and time.time() - os.path.getmtime(old) > 3600:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def restore_cache(paths, cache, info):

@@ -105,7 +105,7 @@ void evaluate(const Context& ctx, const Aggregates&, const Emit& emit) {
     } else {
       continue;
     }
-    auto sddl = sec::aceToSddl(ace, ctx.domainSid);
+    auto sddl = "(" + sec::aceToSddl(ace, ctx.domainSid) + ")";
     Finding f;
     f.rule = "ADM-ADMINSDHOLDER-ACL";
     f.severity = severity;

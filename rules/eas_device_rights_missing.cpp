@@ -51,14 +51,17 @@ void evaluate(const UserObject& u, const Context& ctx, const Emit& emit) {
                  security::describeDsRights(kEasRights & ~result.granted));
   if (result.decidingAce != security::AccessResult::kNoAce) {
     if (auto ace = scan::daclAce(*u.sd, result.decidingAce)) {
-      f.details->set("ace", security::aceToSddl(*ace, ctx.domainSid));
+      f.details->set("ace", "(" + security::aceToSddl(*ace, ctx.domainSid) + ")");
       f.details->set("aceIndex", static_cast<int>(result.decidingAce));
       f.details->set("aceText", security::describeAce(*ace, ctx.names, [&](const security::Sid& s) {
                        return ctx.sidName(s);
                      }));
     }
   }
-  if (prot != nullptr) f.details->set("via", viaArray(*prot));
+  if (prot != nullptr) {
+    f.details->set("via", viaArray(*prot));
+    f.details->set("paths", pathsArray(*prot));
+  }
   if (u.easDisabled()) f.details->set("activeSyncDisabled", true);
   f.details->set("daclProtected", u.daclProtected());
   markDisabled(f, u);

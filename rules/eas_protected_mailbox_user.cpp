@@ -10,6 +10,7 @@ void evaluate(const UserObject& u, const Context& ctx, const Emit& emit) {
   if (prot == nullptr) return;
   auto f = scan::makeFinding("EAS-PROTECTED-MAILBOX-USER", Severity::kMedium, u);
   f.details->set("via", viaArray(*prot));
+  f.details->set("paths", pathsArray(*prot));
   f.details->set("daclProtected", u.daclProtected());
   markDisabled(f, u);
   f.summary = "Mailbox user protected by AdminSDHolder (via " + joinVia(*prot) +

@@ -24,6 +24,12 @@ inline const scan::DeviceContainer* deviceContainer(const UserObject& u, const C
   return it == ctx.containersByUser.end() ? nullptr : &it->second;
 }
 
+inline Poco::JSON::Array::Ptr pathsArray(const scan::Protection& p) {
+  Poco::JSON::Array::Ptr a = new Poco::JSON::Array;
+  for (const auto& v : p.paths) a->add(v);
+  return a;
+}
+
 inline std::string joinVia(const scan::Protection& p) {
   std::string out;
   for (const auto& v : p.via) out += (out.empty() ? "" : "; ") + v;

@@ -75,7 +75,7 @@ class MultiSnapshotSource : public scan::EntrySource {
 // Everything a command needs to read the directory: config plus a live session or snapshots.
 struct Input {
   config::Config config;
-  std::optional<ldap::Session> session;
+  std::unique_ptr<ldap::Session> session;  // stable address: the live source refers to it
   std::unique_ptr<scan::EntrySource> source;
 };
 
@@ -101,7 +101,7 @@ Result<Input> openInput(ArgParser& p, scan::LiveSource::Mode mode) {
   if (!opts) return fail(opts.error());
   auto session = ldap::Session::open(*opts);
   if (!session) return fail(session.error());
-  in.session.emplace(std::move(*session));
+  in.session = std::make_unique<ldap::Session>(std::move(*session));
   in.source = std::make_unique<scan::LiveSource>(*in.session, in.config, mode);
   return in;
 }
@@ -187,20 +187,11 @@ int cmdSnapshot(const Args& args) {
                         scan::isoTime(std::time(nullptr)));
   (void)writer->comment("context entries first, then the scanned objects; read with "
                         "adcheck scan --snapshot");
-  std::size_t n = 0;
-  while (true) {
-    auto e = source.next();
-    if (!e) {
-      std::cerr << "adcheck: snapshot incomplete after " << n << " entries\n";
-      return reportError(e.error());
-    }
-    if (!*e) break;
-    if (auto w = writer->write(**e); !w) return reportError(w.error());
-    ++n;
-  }
+  auto n = scan::writeSnapshot(source, *writer);
+  if (!n) return reportError(n.error());
   if (auto f = writer->close(); !f) return reportError(f.error());
   for (const auto& w : source.warnings()) std::cerr << "warning: " << w << "\n";
-  std::cerr << "adcheck: wrote " << n << " entries to " << *out << "\n";
+  std::cerr << "adcheck: wrote " << *n << " entries to " << *out << "\n";
   return 0;
 }
 

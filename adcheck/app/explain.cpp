@@ -62,7 +62,7 @@ Poco::JSON::Object::Ptr story(const ldap::Entry& entry, const scan::Context& ctx
   const auto* prot = u.protection(ctx);
   Poco::JSON::Array::Ptr via = new Poco::JSON::Array;
   if (prot != nullptr)
-    for (const auto& v : prot->via) via->add(v);
+    for (const auto& v : prot->paths) via->add(v);
   o->set("protectedBySdprop", prot != nullptr);
   o->set("protectedGroupPath", via);
   o->set("daclProtected", u.daclProtected());
@@ -85,7 +85,7 @@ Poco::JSON::Object::Ptr story(const ldap::Entry& entry, const scan::Context& ctx
       if (r.decidingAce != sec::AccessResult::kNoAce) {
         eff->set("decidingAceIndex", static_cast<int>(r.decidingAce));
         if (auto ace = scan::daclAce(*u.sd, r.decidingAce))
-          eff->set("decidingAce", sec::aceToSddl(*ace, ctx.domainSid));
+          eff->set("decidingAce", "(" + sec::aceToSddl(*ace, ctx.domainSid) + ")");
       }
       o->set("activeSyncRights", eff);
     }
@@ -94,7 +94,7 @@ Poco::JSON::Object::Ptr story(const ldap::Entry& entry, const scan::Context& ctx
       for (auto ace : *dacl) {
         Poco::JSON::Object::Ptr a = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
         a->set("index", static_cast<int>(ace.index()));
-        a->set("sddl", sec::aceToSddl(ace, ctx.domainSid));
+        a->set("sddl", "(" + sec::aceToSddl(ace, ctx.domainSid) + ")");
         a->set("text", sec::describeAce(ace, ctx.names,
                                         [&](const sec::Sid& s) { return ctx.sidName(s); }));
         a->set("deciding", ace.index() == deciding);

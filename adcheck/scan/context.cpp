@@ -254,7 +254,7 @@ std::unique_ptr<Context> ContextBuilder::finish() {
       }
     if (start == nullptr) continue;
     const std::string root_name = start->sam.empty() ? firstRdnValue(start->dn) : start->sam;
-    c.protectedByDn[start_key].via.push_back(root_name + " (protected group itself)");
+    c.protectedByDn[start_key].add(root_name, root_name + " (protected group itself)");
     std::set<std::string> seen{start_key};
     std::deque<std::pair<const GroupInfo*, std::string>> queue{{start, root_name}};
     while (!queue.empty()) {
@@ -264,7 +264,7 @@ std::unique_ptr<Context> ContextBuilder::finish() {
         auto key = dnKey(member);
         if (!seen.insert(key).second) continue;  // cycles and diamonds: first (shortest) path
         auto it = c.groups.find(key);
-        c.protectedByDn[key].via.push_back(path);
+        c.protectedByDn[key].add(root_name, path);
         if (it != c.groups.end() && is_security(it->second)) {
           auto name = it->second.sam.empty() ? firstRdnValue(it->second.dn) : it->second.sam;
           queue.emplace_back(&it->second, path + " > " + name);
@@ -277,13 +277,14 @@ std::unique_ptr<Context> ContextBuilder::finish() {
     if (g.builtin) continue;
     if (auto it = c.protectedByDn.find(key); it != c.protectedByDn.end()) {
       Protection p;
-      for (const auto& v : it->second.via) {
+      p.via = it->second.via;
+      std::string name = g.sam.empty() ? firstRdnValue(g.dn) : g.sam;
+      for (const auto& v : it->second.paths) {
         auto clean = v;
         auto pos = clean.find(" (protected group itself)");
         if (pos != std::string::npos) clean = clean.substr(0, pos);
-        std::string name = g.sam.empty() ? firstRdnValue(g.dn) : g.sam;
-        p.via.push_back(clean == name ? name + " (primary group)"
-                                      : clean + " > " + name + " (primary group)");
+        p.paths.push_back(clean == name ? name + " (primary group)"
+                                        : clean + " > " + name + " (primary group)");
       }
       c.protectedByPrimaryGroup[g.rid] = std::move(p);
     }
@@ -291,7 +292,7 @@ std::unique_ptr<Context> ContextBuilder::finish() {
   for (auto rid : kSelfProtectedGroups)
     for (const auto& [key, g] : c.groups)
       if (!g.builtin && g.rid == rid && !c.protectedByDn.contains(key))
-        c.protectedByDn[key].via.push_back(g.sam + " (protected group itself)");
+        c.protectedByDn[key].add(g.sam, g.sam + " (protected group itself)");
 
   // --- The Exchange token: configured groups, every group they are nested in, WD, AU.
   std::unordered_map<std::string, std::vector<const GroupInfo*>> parents;

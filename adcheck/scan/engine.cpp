@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <exception>
+#include <set>
 
 #include "adcheck/scan/context.h"
 #include "adcheck/scan/dn.h"
@@ -31,6 +32,29 @@ class ProgressReporter {
 };
 
 std::time_t nowOr(std::time_t t) { return t != 0 ? t : std::time(nullptr); }
+
+std::set<std::string> unnamedAdminSdHolderTrustees(const Context& ctx) {
+  std::set<std::string> out;
+  if (ctx.adminSdHolderSd.empty()) return out;
+  auto sd = security::parseSecurityDescriptor(security::asBytes(ctx.adminSdHolderSd));
+  if (!sd || sd->dacl() == nullptr) return out;
+  for (auto ace : *sd->dacl()) {
+    if (!ace.hasSid()) continue;
+    auto sid = ace.sid().toString();
+    if (!ctx.sidNames.contains(sid)) out.insert(sid);
+  }
+  return out;
+}
+
+void nameIfWanted(const ldap::Entry& entry, std::set<std::string>& wanted, Context& ctx) {
+  auto raw = entry.first("objectSid");
+  if (!raw) return;
+  auto sid = sidString(*raw);
+  if (auto it = wanted.find(sid); it != wanted.end()) {
+    ctx.sidNames[sid] = entry.firstOr("sAMAccountName", entry.dn());
+    wanted.erase(it);
+  }
+}
 
 }  // namespace
 
@@ -134,6 +158,9 @@ ScanSummary runScan(EntrySource& source, const ScanOptions& options, const Findi
     sink(std::move(f));
   };
 
+  // Trustees of AdminSDHolder ACEs that are users get their names while the users stream by,
+  // so reports say "hd-tom" rather than a SID, without keeping every user's name in memory.
+  std::set<std::string> wanted_names;
   progress.update("context", 0, 0, true);
   bool source_failed = false;
   while (true) {
@@ -150,8 +177,10 @@ ScanSummary runScan(EntrySource& source, const ScanOptions& options, const Findi
     if (kind == EntryKind::kScannedObject) {
       if (!ctx) {
         ctx = builder.finish();
+        wanted_names = unnamedAdminSdHolderTrustees(*ctx);
         progress.update("objects", summary.entriesRead, 0, true);
       }
+      if (!wanted_names.empty()) nameIfWanted(entry, wanted_names, *ctx);
       evaluateObject(entry, *ctx, *rules, counting, summary.objectErrors, agg);
       ++summary.objectsScanned;
       progress.update("objects", summary.entriesRead, summary.objectsScanned, false);

@@ -47,8 +47,9 @@ bool UserObject::daclProtected() const { return sd && (sd->control() & kSeDaclPr
 
 const Protection* UserObject::protection(const Context& ctx) const {
   // Administrator (-500) and krbtgt (-502) are protected themselves (MS-ADTS 3.1.1.6.1.2).
-  static const Protection kAdministrator{{"itself (built-in Administrator, RID 500)"}};
-  static const Protection kKrbtgt{{"itself (krbtgt, RID 502)"}};
+  static const Protection kAdministrator{{"Administrator"},
+                                         {"itself (built-in Administrator, RID 500)"}};
+  static const Protection kKrbtgt{{"krbtgt"}, {"itself (krbtgt, RID 502)"}};
   if (auto it = ctx.protectedByDn.find(dnKey); it != ctx.protectedByDn.end()) return &it->second;
   if (auto it = ctx.protectedByPrimaryGroup.find(primaryGroupId);
       it != ctx.protectedByPrimaryGroup.end())

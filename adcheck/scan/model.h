@@ -5,6 +5,7 @@
 
 #include <Poco/JSON/Object.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <ctime>
 #include <functional>
@@ -58,10 +59,15 @@ struct Finding {
   std::string fingerprint() const;
 };
 
-// Where the group or user gets SDProp protection from: human-readable paths such as
-// "Domain Admins > Tier 0 Operators" (outermost protected group first).
+// Where the group or user gets SDProp protection from: the protected groups by name (via) and
+// the membership paths, outermost protected group first ("Domain Admins > Tier 0 Operators").
 struct Protection {
   std::vector<std::string> via;
+  std::vector<std::string> paths;
+  void add(const std::string& root, const std::string& path) {
+    if (std::find(via.begin(), via.end(), root) == via.end()) via.push_back(root);
+    paths.push_back(path);
+  }
 };
 
 struct GroupInfo {

@@ -163,6 +163,65 @@ Result<std::optional<ldap::Entry>> LiveSource::next() {
   return std::optional<ldap::Entry>();
 }
 
+Result<std::optional<ldap::Entry>> SnapshotSource::next() {
+  while (true) {
+    auto e = reader_.next();
+    if (!e) return e;
+    if (!*e) {
+      if (hasHeader_ && !sawTrailer_)
+        return fail(ErrorCode::kParse,
+                    "snapshot " + reader_.path() + " is truncated: it ends after " +
+                        std::to_string(entries_) + " entries without its trailer (" +
+                        std::string(kSnapshotTrailerDn) + ")",
+                    "take the snapshot again with adcheck snapshot; do not edit it by hand");
+      return e;
+    }
+    const auto& dn = (*e)->dn();
+    if (first_) {
+      first_ = false;
+      if (ldap::iequals(dn, kSnapshotHeaderDn)) {
+        hasHeader_ = true;
+        continue;
+      }
+    }
+    if (hasHeader_ && ldap::iequals(dn, kSnapshotTrailerDn)) {
+      sawTrailer_ = true;
+      auto count = (*e)->integer("entries");
+      if (!count || static_cast<std::uint64_t>(*count) != entries_)
+        return fail(ErrorCode::kParse,
+                    "snapshot " + reader_.path() + " holds " + std::to_string(entries_) +
+                        " entries but its trailer says " + (*e)->firstOr("entries", "nothing"),
+                    "take the snapshot again with adcheck snapshot");
+      continue;
+    }
+    ++entries_;
+    return e;
+  }
+}
+
+Result<std::uint64_t> writeSnapshot(EntrySource& source, ldap::LdifWriter& writer) {
+  ldap::Entry header{std::string(kSnapshotHeaderDn)};
+  header.add("version", "1");
+  header.add("target", source.target());
+  header.add("taken", isoTime(std::time(nullptr)));
+  if (auto w = writer.write(header); !w) return fail(w.error());
+  std::uint64_t n = 0;
+  while (true) {
+    auto e = source.next();
+    if (!e)
+      return fail(e.error().code,
+                  "snapshot incomplete after " + std::to_string(n) + " entries: " + e.error().message,
+                  e.error().hint);
+    if (!*e) break;
+    if (auto w = writer.write(**e); !w) return fail(w.error());
+    ++n;
+  }
+  ldap::Entry trailer{std::string(kSnapshotTrailerDn)};
+  trailer.add("entries", std::to_string(n));
+  if (auto w = writer.write(trailer); !w) return fail(w.error());
+  return n;
+}
+
 Result<std::unique_ptr<SnapshotSource>> SnapshotSource::open(const std::string& path) {
   auto r = ldap::LdifReader::open(path);
   if (!r) return fail(r.error());

@@ -38,7 +38,7 @@ class LiveSource : public EntrySource {
   Result<void> plan();
 
   ldap::Session& session_;
-  const config::Config& config_;
+  config::Config config_;  // a copy: callers' configs may move
   Mode mode_;
   bool planned_ = false;
   std::vector<Step> steps_;
@@ -49,16 +49,30 @@ class LiveSource : public EntrySource {
   std::vector<std::string> warnings_;
 };
 
+// adcheck snapshot files start with a header pseudo-entry and end with a trailer that counts the
+// entries, so a truncated plain-text snapshot is an error rather than a smaller directory. Files
+// without the header (an ldapsearch recipe) are read as they are.
+inline constexpr std::string_view kSnapshotHeaderDn = "cn=adcheck-snapshot";
+inline constexpr std::string_view kSnapshotTrailerDn = "cn=adcheck-snapshot-end";
+
 class SnapshotSource : public EntrySource {
  public:
   static Result<std::unique_ptr<SnapshotSource>> open(const std::string& path);
-  Result<std::optional<ldap::Entry>> next() override { return reader_.next(); }
+  Result<std::optional<ldap::Entry>> next() override;
   std::string target() const override { return "snapshot:" + reader_.path(); }
 
  private:
   explicit SnapshotSource(ldap::LdifReader reader) : reader_(std::move(reader)) {}
   ldap::LdifReader reader_;
+  bool first_ = true;
+  bool hasHeader_ = false;
+  bool sawTrailer_ = false;
+  std::uint64_t entries_ = 0;
 };
+
+// Writes everything a scan reads from `source` to `writer`, between header and trailer.
+// Returns the number of directory entries written.
+Result<std::uint64_t> writeSnapshot(EntrySource& source, ldap::LdifWriter& writer);
 
 // Escapes a value for an LDAP filter (RFC 4515).
 std::string escapeFilterValue(std::string_view value);

@@ -6,6 +6,7 @@ and the scenario catalogue of scenarios.json.
   lab.py down   --dir D                            stop by pid, remove the alias and hosts line
   lab.py status --dir D                            exit 0 when running
   lab.py env    --dir D [--as admin|reader]        print export lines for Kerberos clients
+  lab.py describe                                  the scenario catalogue as Markdown
 
 Runs as root on Debian's /usr/bin/python3 (python3-samba). See README.md beside this file.
 """
@@ -761,6 +762,8 @@ class Populator:
                 if wireless is not None:
                     msg["msExchOmaAdminWirelessEnable"] = str(wireless)
             self.add(msg)
+            if i % 5000 == 0:
+                log("  %d of %d generated users" % (i, count))
             if rng.random() < 0.05:
                 self.protect_remove(dn)
                 if mailbox:
@@ -1223,9 +1226,50 @@ def do_env(args):
     return 0
 
 
+def do_describe(_args):
+    """The scenario catalogue as Markdown, from the manifest (pasted into README.md)."""
+    manifest = read_json(MANIFEST)
+    by_object = {}
+    for e in manifest["expected"]:
+        by_object.setdefault(e["object"], []).append("%s %s%s" % (e["rule"], e["severity"],
+                                                                  " (%s)" % e["details"]["cause"]
+                                                                  if "cause" in e.get("details", {}) else ""))
+    not_by_object = {}
+    for d in manifest["decoys"]:
+        not_by_object.setdefault(d["object"], []).extend(d["not"])
+
+    def cell(text):
+        return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+    print("| id | object | expected findings | must not fire | what it proves |")
+    print("|---|---|---|---|---|")
+    for o in manifest["objects"]:
+        if o["kind"] in ("ou", "bulk-users"):
+            name = o.get("name", o.get("prefix", ""))
+        else:
+            name = o.get("sam", o.get("cn", ""))
+        key = name
+        if o["kind"] == "policy":
+            key = "CN=%s,CN=Mobile Mailbox Policies,CN=%s,CN=Microsoft Exchange,CN=Services,CN=Configuration,${BASE}" \
+                % (o["cn"], manifest["directory"]["exchange_org"])
+        print("| %s | %s `%s` | %s | %s | %s |" % (
+            o["id"], o["kind"], cell(name), cell(", ".join(by_object.get(key, [])) or "-"),
+            cell(", ".join(not_by_object.get(key, [])) or "-"), cell(o["why"])))
+    other = [e for e in manifest["expected"] if e["object"].startswith("CN=") and "Mobile Mailbox Policies" not in
+             e["object"]]
+    for e in other:
+        print("| - | `%s` | %s %s%s | - | %s |" % (cell(e["object"]), e["rule"], e["severity"],
+                                                  " key `%s`" % cell(e["key"]) if "key" in e else "",
+                                                  cell(manifest["directory"]["adminsdholder_why"]
+                                                       if "AdminSDHolder" in e["object"]
+                                                       else manifest["directory"]["dSHeuristics_why"])))
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
+    sub.add_parser("describe", help="print the scenario catalogue as Markdown")
     for name in ("up", "down", "status", "env"):
         p = sub.add_parser(name)
         p.add_argument("--dir", required=True, help="the lab folder")
@@ -1235,6 +1279,8 @@ def main(argv=None):
         if name == "env":
             p.add_argument("--as", dest="who", choices=["admin", "reader"], default="admin")
     args = ap.parse_args(argv)
+    if args.command == "describe":
+        return do_describe(args)
     if os.geteuid() != 0:
         raise LabError("lab.py needs root (loopback alias, /etc/hosts, samba)")
     if args.command == "up":

@@ -22,7 +22,6 @@ from lab_common import (  # noqa: E402
 
 
 def dump(db, base, scope, expression, nc, domain_sid, out):
-    import ldb
     from samba.dcerpc import security
     from samba.ndr import ndr_unpack
 

@@ -47,9 +47,12 @@ std::vector<Sid> Token::sids() const {
 
 std::string_view decisionName(Decision d) {
   switch (d) {
-    case Decision::kGranted: return "granted";
-    case Decision::kDenied: return "denied";
-    case Decision::kNotGranted: return "not-granted";
+    case Decision::kGranted:
+      return "granted";
+    case Decision::kDenied:
+      return "denied";
+    case Decision::kNotGranted:
+      return "not-granted";
   }
   return "unknown";
 }
@@ -95,14 +98,15 @@ AccessResult checkAccess(const SecurityDescriptorView& sd, const Token& token,
         // mattered so the caller can flag the verdict as uncertain.
         const std::uint8_t* ot = ace.objectTypeBytes();
         const bool typeMatches =
-            ot == nullptr || (objectType != nullptr && std::memcmp(ot, objectType->bytes().data(), 16) == 0);
+            ot == nullptr ||
+            (objectType != nullptr && std::memcmp(ot, objectType->bytes().data(), 16) == 0);
         if ((mapGenericDs(ace.mask()) & undecided) != 0 && typeMatches && token.contains(ace.sid()))
           ++r.unevaluated;
         continue;
       }
       default:
         if (!ace.isKnownLayout()) ++r.unevaluated;  // could be anything
-        continue;  // audit, alarm, label, ...: not access control
+        continue;                                   // audit, alarm, label, ...: not access control
     }
     const std::uint32_t bits = mapGenericDs(ace.mask()) & undecided;
     if (bits == 0) continue;

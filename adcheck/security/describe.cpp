@@ -68,11 +68,16 @@ std::string objectClause(const Guid& guid, std::uint32_t mask, const GuidNames& 
   if (e == nullptr) e = names.find(guid);
   if (e == nullptr) return " of object type " + guid.toString();
   switch (e->kind) {
-    case GuidKind::kClass: return " of " + e->name;
-    case GuidKind::kAttribute: return " of attribute " + e->name;
-    case GuidKind::kPropertySet: return " of property set " + e->name;
-    case GuidKind::kExtendedRight: return " of extended right " + e->name;
-    case GuidKind::kValidatedWrite: return " of validated write " + e->name;
+    case GuidKind::kClass:
+      return " of " + e->name;
+    case GuidKind::kAttribute:
+      return " of attribute " + e->name;
+    case GuidKind::kPropertySet:
+      return " of property set " + e->name;
+    case GuidKind::kExtendedRight:
+      return " of extended right " + e->name;
+    case GuidKind::kValidatedWrite:
+      return " of validated write " + e->name;
   }
   return " of " + e->name;
 }
@@ -82,7 +87,8 @@ std::string scopeClause(const AceView& ace, const GuidNames& names) {
   const bool inherits = (f & (kAceContainerInherit | kAceObjectInherit)) != 0;
   const bool io = (f & kAceInheritOnly) != 0;
   if (!inherits)
-    return io ? "applies to nothing (inherit-only, but not inheritable)" : "applies to this object only";
+    return io ? "applies to nothing (inherit-only, but not inheritable)"
+              : "applies to this object only";
   std::string objects = "objects";
   if (auto iot = ace.inheritedObjectType()) {
     const GuidNames::Entry* e = names.find(*iot, GuidKind::kClass);

@@ -6,11 +6,16 @@ namespace adcheck::security {
 
 std::string_view guidKindName(GuidKind kind) {
   switch (kind) {
-    case GuidKind::kClass: return "class";
-    case GuidKind::kAttribute: return "attribute";
-    case GuidKind::kPropertySet: return "property-set";
-    case GuidKind::kExtendedRight: return "extended-right";
-    case GuidKind::kValidatedWrite: return "validated-write";
+    case GuidKind::kClass:
+      return "class";
+    case GuidKind::kAttribute:
+      return "attribute";
+    case GuidKind::kPropertySet:
+      return "property-set";
+    case GuidKind::kExtendedRight:
+      return "extended-right";
+    case GuidKind::kValidatedWrite:
+      return "validated-write";
   }
   return "unknown";
 }
@@ -62,8 +67,8 @@ constexpr std::array kBuiltIn{
             GuidKind::kClass},
     BuiltIn{*Guid::parse("5cb41ed0-0e4c-11d0-a286-00aa003049e2"), "contact", GuidKind::kClass},
     BuiltIn{*Guid::parse("bf967a8b-0de6-11d0-a285-00aa003049e2"), "container", GuidKind::kClass},
-    BuiltIn{*Guid::parse("7b8b558a-93a5-4af7-adca-c017e67f1057"),
-            "msDS-GroupManagedServiceAccount", GuidKind::kClass},
+    BuiltIn{*Guid::parse("7b8b558a-93a5-4af7-adca-c017e67f1057"), "msDS-GroupManagedServiceAccount",
+            GuidKind::kClass},
     BuiltIn{kGuidClassMsExchActiveSyncDevices, "msExchActiveSyncDevices", GuidKind::kClass},
     BuiltIn{kGuidClassMsExchActiveSyncDevice, "msExchActiveSyncDevice", GuidKind::kClass},
     // Property sets.
@@ -101,12 +106,12 @@ constexpr std::array kBuiltIn{
             GuidKind::kExtendedRight},
     BuiltIn{*Guid::parse("1131f6aa-9c07-11d1-f79f-00c04fc2dcd2"), "DS-Replication-Get-Changes",
             GuidKind::kExtendedRight},
-    BuiltIn{*Guid::parse("1131f6ad-9c07-11d1-f79f-00c04fc2dcd2"),
-            "DS-Replication-Get-Changes-All", GuidKind::kExtendedRight},
+    BuiltIn{*Guid::parse("1131f6ad-9c07-11d1-f79f-00c04fc2dcd2"), "DS-Replication-Get-Changes-All",
+            GuidKind::kExtendedRight},
     BuiltIn{*Guid::parse("1131f6ab-9c07-11d1-f79f-00c04fc2dcd2"), "DS-Replication-Synchronize",
             GuidKind::kExtendedRight},
-    BuiltIn{*Guid::parse("1131f6ac-9c07-11d1-f79f-00c04fc2dcd2"),
-            "DS-Replication-Manage-Topology", GuidKind::kExtendedRight},
+    BuiltIn{*Guid::parse("1131f6ac-9c07-11d1-f79f-00c04fc2dcd2"), "DS-Replication-Manage-Topology",
+            GuidKind::kExtendedRight},
     BuiltIn{*Guid::parse("68b1d179-0d15-4d4f-ab71-46152e79a7bc"), "Allowed-To-Authenticate",
             GuidKind::kExtendedRight},
     BuiltIn{*Guid::parse("ccc2dc7d-a6ad-4a7a-8846-c04e3cc53501"), "Unexpire-Password",
@@ -149,8 +154,8 @@ constexpr std::array kBuiltIn{
     BuiltIn{*Guid::parse("bf967961-0de6-11d0-a285-00aa003049e2"), "mail", GuidKind::kAttribute},
     BuiltIn{*Guid::parse("bf967953-0de6-11d0-a285-00aa003049e2"), "displayName",
             GuidKind::kAttribute},
-    BuiltIn{*Guid::parse("46a9b11d-60ae-405a-b7e8-ff8a58d456d2"),
-            "tokenGroupsGlobalAndUniversal", GuidKind::kAttribute},
+    BuiltIn{*Guid::parse("46a9b11d-60ae-405a-b7e8-ff8a58d456d2"), "tokenGroupsGlobalAndUniversal",
+            GuidKind::kAttribute},
     BuiltIn{kGuidAttrMsExchOmaAdminWirelessEnable, "msExchOmaAdminWirelessEnable",
             GuidKind::kAttribute},
 };

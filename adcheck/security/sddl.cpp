@@ -118,23 +118,54 @@ void appendHex(std::string& out, std::span<const std::uint8_t> bytes) {
 
 void appendAceType(std::string& out, AceType t) {
   switch (t) {
-    case AceType::kAccessAllowed: out += "A"; return;
-    case AceType::kAccessDenied: out += "D"; return;
-    case AceType::kSystemAudit: out += "AU"; return;
-    case AceType::kSystemAlarm: out += "AL"; return;
-    case AceType::kAccessAllowedObject: out += "OA"; return;
-    case AceType::kAccessDeniedObject: out += "OD"; return;
-    case AceType::kSystemAuditObject: out += "OU"; return;
-    case AceType::kSystemAlarmObject: out += "OL"; return;
+    case AceType::kAccessAllowed:
+      out += "A";
+      return;
+    case AceType::kAccessDenied:
+      out += "D";
+      return;
+    case AceType::kSystemAudit:
+      out += "AU";
+      return;
+    case AceType::kSystemAlarm:
+      out += "AL";
+      return;
+    case AceType::kAccessAllowedObject:
+      out += "OA";
+      return;
+    case AceType::kAccessDeniedObject:
+      out += "OD";
+      return;
+    case AceType::kSystemAuditObject:
+      out += "OU";
+      return;
+    case AceType::kSystemAlarmObject:
+      out += "OL";
+      return;
     // Not rendered by Samba 4.17: MS-DTYP 2.5.1.1 letters.
-    case AceType::kAccessAllowedCallback: out += "XA"; return;
-    case AceType::kAccessDeniedCallback: out += "XD"; return;
-    case AceType::kAccessAllowedCallbackObject: out += "ZA"; return;
-    case AceType::kSystemAuditCallback: out += "XU"; return;
-    case AceType::kSystemMandatoryLabel: out += "ML"; return;
-    case AceType::kSystemResourceAttribute: out += "RA"; return;
-    case AceType::kSystemScopedPolicyId: out += "SP"; return;
-    default: break;
+    case AceType::kAccessAllowedCallback:
+      out += "XA";
+      return;
+    case AceType::kAccessDeniedCallback:
+      out += "XD";
+      return;
+    case AceType::kAccessAllowedCallbackObject:
+      out += "ZA";
+      return;
+    case AceType::kSystemAuditCallback:
+      out += "XU";
+      return;
+    case AceType::kSystemMandatoryLabel:
+      out += "ML";
+      return;
+    case AceType::kSystemResourceAttribute:
+      out += "RA";
+      return;
+    case AceType::kSystemScopedPolicyId:
+      out += "SP";
+      return;
+    default:
+      break;
   }
   const std::uint8_t v = static_cast<std::uint8_t>(t);
   appendHex(out, std::span<const std::uint8_t>(&v, 1));
@@ -183,7 +214,7 @@ struct AceFields {
 };
 
 AceFields fieldsOf(const AceView& v) {
-  AceFields f{v.type(), v.flags(), v.mask(), v.objectType(), v.inheritedObjectType(),
+  AceFields f{v.type(),     v.flags(),    v.mask(), v.objectType(), v.inheritedObjectType(),
               std::nullopt, v.trailing(), {}};
   if (v.hasSid()) {
     f.sid = v.sid().toSid();
@@ -194,10 +225,8 @@ AceFields fieldsOf(const AceView& v) {
 }
 
 AceFields fieldsOf(const Ace& a) {
-  return AceFields{a.type,       a.flags,
-                   a.mask,       a.objectType,
-                   a.inheritedObjectType, a.sid,
-                   a.trailing,   a.body};
+  return AceFields{a.type, a.flags,    a.mask, a.objectType, a.inheritedObjectType,
+                   a.sid,  a.trailing, a.body};
 }
 
 void appendAce(std::string& out, const AceFields& a, const Sid& domainSid) {
@@ -220,8 +249,7 @@ void appendAce(std::string& out, const AceFields& a, const Sid& domainSid) {
     out += a.inheritedObjectType->toString();
   out += ';';
   if (a.sid) appendSid(out, *a.sid, domainSid);
-  const bool carriesData =
-      isCallbackAce(a.type) || a.type == AceType::kSystemResourceAttribute;
+  const bool carriesData = isCallbackAce(a.type) || a.type == AceType::kSystemResourceAttribute;
   if (carriesData && !a.trailing.empty()) {
     out += ';';
     appendHex(out, a.trailing);

@@ -27,26 +27,46 @@ std::unexpected<Error> parseError(std::string message) {
 
 std::string aceTypeName(AceType t) {
   switch (t) {
-    case AceType::kAccessAllowed: return "ACCESS_ALLOWED_ACE_TYPE";
-    case AceType::kAccessDenied: return "ACCESS_DENIED_ACE_TYPE";
-    case AceType::kSystemAudit: return "SYSTEM_AUDIT_ACE_TYPE";
-    case AceType::kSystemAlarm: return "SYSTEM_ALARM_ACE_TYPE";
-    case AceType::kAccessAllowedCompound: return "ACCESS_ALLOWED_COMPOUND_ACE_TYPE";
-    case AceType::kAccessAllowedObject: return "ACCESS_ALLOWED_OBJECT_ACE_TYPE";
-    case AceType::kAccessDeniedObject: return "ACCESS_DENIED_OBJECT_ACE_TYPE";
-    case AceType::kSystemAuditObject: return "SYSTEM_AUDIT_OBJECT_ACE_TYPE";
-    case AceType::kSystemAlarmObject: return "SYSTEM_ALARM_OBJECT_ACE_TYPE";
-    case AceType::kAccessAllowedCallback: return "ACCESS_ALLOWED_CALLBACK_ACE_TYPE";
-    case AceType::kAccessDeniedCallback: return "ACCESS_DENIED_CALLBACK_ACE_TYPE";
-    case AceType::kAccessAllowedCallbackObject: return "ACCESS_ALLOWED_CALLBACK_OBJECT_ACE_TYPE";
-    case AceType::kAccessDeniedCallbackObject: return "ACCESS_DENIED_CALLBACK_OBJECT_ACE_TYPE";
-    case AceType::kSystemAuditCallback: return "SYSTEM_AUDIT_CALLBACK_ACE_TYPE";
-    case AceType::kSystemAlarmCallback: return "SYSTEM_ALARM_CALLBACK_ACE_TYPE";
-    case AceType::kSystemAuditCallbackObject: return "SYSTEM_AUDIT_CALLBACK_OBJECT_ACE_TYPE";
-    case AceType::kSystemAlarmCallbackObject: return "SYSTEM_ALARM_CALLBACK_OBJECT_ACE_TYPE";
-    case AceType::kSystemMandatoryLabel: return "SYSTEM_MANDATORY_LABEL_ACE_TYPE";
-    case AceType::kSystemResourceAttribute: return "SYSTEM_RESOURCE_ATTRIBUTE_ACE_TYPE";
-    case AceType::kSystemScopedPolicyId: return "SYSTEM_SCOPED_POLICY_ID_ACE_TYPE";
+    case AceType::kAccessAllowed:
+      return "ACCESS_ALLOWED_ACE_TYPE";
+    case AceType::kAccessDenied:
+      return "ACCESS_DENIED_ACE_TYPE";
+    case AceType::kSystemAudit:
+      return "SYSTEM_AUDIT_ACE_TYPE";
+    case AceType::kSystemAlarm:
+      return "SYSTEM_ALARM_ACE_TYPE";
+    case AceType::kAccessAllowedCompound:
+      return "ACCESS_ALLOWED_COMPOUND_ACE_TYPE";
+    case AceType::kAccessAllowedObject:
+      return "ACCESS_ALLOWED_OBJECT_ACE_TYPE";
+    case AceType::kAccessDeniedObject:
+      return "ACCESS_DENIED_OBJECT_ACE_TYPE";
+    case AceType::kSystemAuditObject:
+      return "SYSTEM_AUDIT_OBJECT_ACE_TYPE";
+    case AceType::kSystemAlarmObject:
+      return "SYSTEM_ALARM_OBJECT_ACE_TYPE";
+    case AceType::kAccessAllowedCallback:
+      return "ACCESS_ALLOWED_CALLBACK_ACE_TYPE";
+    case AceType::kAccessDeniedCallback:
+      return "ACCESS_DENIED_CALLBACK_ACE_TYPE";
+    case AceType::kAccessAllowedCallbackObject:
+      return "ACCESS_ALLOWED_CALLBACK_OBJECT_ACE_TYPE";
+    case AceType::kAccessDeniedCallbackObject:
+      return "ACCESS_DENIED_CALLBACK_OBJECT_ACE_TYPE";
+    case AceType::kSystemAuditCallback:
+      return "SYSTEM_AUDIT_CALLBACK_ACE_TYPE";
+    case AceType::kSystemAlarmCallback:
+      return "SYSTEM_ALARM_CALLBACK_ACE_TYPE";
+    case AceType::kSystemAuditCallbackObject:
+      return "SYSTEM_AUDIT_CALLBACK_OBJECT_ACE_TYPE";
+    case AceType::kSystemAlarmCallbackObject:
+      return "SYSTEM_ALARM_CALLBACK_OBJECT_ACE_TYPE";
+    case AceType::kSystemMandatoryLabel:
+      return "SYSTEM_MANDATORY_LABEL_ACE_TYPE";
+    case AceType::kSystemResourceAttribute:
+      return "SYSTEM_RESOURCE_ATTRIBUTE_ACE_TYPE";
+    case AceType::kSystemScopedPolicyId:
+      return "SYSTEM_SCOPED_POLICY_ID_ACE_TYPE";
   }
   static constexpr char kHex[] = "0123456789abcdef";
   const auto v = static_cast<std::uint8_t>(t);
@@ -136,8 +156,7 @@ struct DescriptorParser {
     const std::size_t end = off + kSidHeaderBytes + 4 * count;
     if (end > limit)
       return parseError(what + " at offset " + num(off) + " with " + num(count) +
-                        " sub-authorities would end at offset " + num(end) + ", past " +
-                        num(limit))
+                        " sub-authorities would end at offset " + num(end) + ", past " + num(limit))
           .error();
     return std::nullopt;
   }
@@ -168,15 +187,14 @@ struct DescriptorParser {
     const std::uint16_t aclSize = loadLe16(p + off + 2);
     const std::uint16_t aceCount = loadLe16(p + off + 4);
     if (aclSize < kAclHeaderBytes)
-      return parseError(std::string(name) + " at offset " + num(off) + ": AclSize " +
-                        num(aclSize) + " (at offset " + num(off + 2) +
-                        ") is smaller than the 8-byte ACL header")
+      return parseError(std::string(name) + " at offset " + num(off) + ": AclSize " + num(aclSize) +
+                        " (at offset " + num(off + 2) + ") is smaller than the 8-byte ACL header")
           .error();
     const std::size_t end = std::size_t{off} + aclSize;
     if (end > n)
-      return parseError(std::string(name) + " at offset " + num(off) + ": AclSize " +
-                        num(aclSize) + " (at offset " + num(off + 2) + ") ends at offset " +
-                        num(end) + ", past the end of the " + num(n) + "-byte descriptor")
+      return parseError(std::string(name) + " at offset " + num(off) + ": AclSize " + num(aclSize) +
+                        " (at offset " + num(off + 2) + ") ends at offset " + num(end) +
+                        ", past the end of the " + num(n) + "-byte descriptor")
           .error();
     std::size_t pos = off + kAclHeaderBytes;
     for (std::size_t i = 0; i < aceCount; ++i) {
@@ -214,8 +232,8 @@ struct DescriptorParser {
           if ((flags & kAceInheritedObjectTypePresent) != 0) q += 16;
           if (q > aceEnd)
             return parseError(label() + " (" + aceTypeName(type) + "): object flags 0x" +
-                              std::to_string(flags & 3) + " announce GUIDs up to offset " +
-                              num(q) + ", past the end of the ACE at offset " + num(aceEnd))
+                              std::to_string(flags & 3) + " announce GUIDs up to offset " + num(q) +
+                              ", past the end of the ACE at offset " + num(aceEnd))
                 .error();
           if (auto e = checkSid(q, aceEnd, [&] { return label() + ": trustee SID"; })) return e;
           break;
@@ -237,8 +255,7 @@ struct DescriptorParser {
     if (n < kHeaderBytes)
       return parseError("it is " + num(n) + " bytes, shorter than the 20-byte header (data ends " +
                         "at offset " + num(n) + ")");
-    if (p[0] != 1)
-      return parseError("revision " + num(p[0]) + " at offset 0, expected 1");
+    if (p[0] != 1) return parseError("revision " + num(p[0]) + " at offset 0, expected 1");
     SecurityDescriptorView v;
     v.bytes_ = bytes;
     v.control_ = loadLe16(p + 2);
@@ -272,8 +289,9 @@ struct DescriptorParser {
       // MS-DTYP 2.4.6: OffsetDacl "must be a valid offset if the DP flag is set". Windows would
       // read 0 as a NULL DACL (full access for everyone); we refuse to guess (see the header).
       if (daclOff == 0)
-        return parseError("SE_DACL_PRESENT is set but OffsetDacl (at offset 16) is 0; MS-DTYP "
-                          "requires a valid offset (this is not read as a NULL DACL)");
+        return parseError(
+            "SE_DACL_PRESENT is set but OffsetDacl (at offset 16) is 0; MS-DTYP "
+            "requires a valid offset (this is not read as a NULL DACL)");
       if (auto e = checkOffsetField(daclOff, 16, "OffsetDacl")) return fail(*e);
       if (auto e = checkAcl(daclOff, "DACL", v.dacl_)) return fail(*e);
       v.hasDacl_ = true;
@@ -437,7 +455,8 @@ Result<std::vector<std::uint8_t>> SecurityDescriptor::toBytes() const {
     daclBytes = std::move(*b);
   }
   const std::size_t total = kHeaderBytes + saclBytes.size() + daclBytes.size() +
-                            (owner ? owner->bytes().size() : 0) + (group ? group->bytes().size() : 0);
+                            (owner ? owner->bytes().size() : 0) +
+                            (group ? group->bytes().size() : 0);
   std::vector<std::uint8_t> out(total, 0);
   out[0] = revision;
   out[1] = sbz1;

@@ -46,22 +46,22 @@
 namespace adcheck::security {
 
 // SECURITY_DESCRIPTOR.Control (MS-DTYP 2.4.6).
-inline constexpr std::uint16_t kSeOwnerDefaulted = 0x0001;        // OD
-inline constexpr std::uint16_t kSeGroupDefaulted = 0x0002;        // GD
-inline constexpr std::uint16_t kSeDaclPresent = 0x0004;           // DP
-inline constexpr std::uint16_t kSeDaclDefaulted = 0x0008;         // DD
-inline constexpr std::uint16_t kSeSaclPresent = 0x0010;           // SP
-inline constexpr std::uint16_t kSeSaclDefaulted = 0x0020;         // SD
-inline constexpr std::uint16_t kSeDaclTrusted = 0x0040;           // DT
-inline constexpr std::uint16_t kSeServerSecurity = 0x0080;        // SS
-inline constexpr std::uint16_t kSeDaclAutoInheritReq = 0x0100;    // DC; SDDL "AR"
-inline constexpr std::uint16_t kSeSaclAutoInheritReq = 0x0200;    // SC
-inline constexpr std::uint16_t kSeDaclAutoInherited = 0x0400;     // DI; SDDL "AI"
-inline constexpr std::uint16_t kSeSaclAutoInherited = 0x0800;     // SI
-inline constexpr std::uint16_t kSeDaclProtected = 0x1000;         // PD; SDDL "P": inheritance off
-inline constexpr std::uint16_t kSeSaclProtected = 0x2000;         // PS
-inline constexpr std::uint16_t kSeRmControlValid = 0x4000;        // RM
-inline constexpr std::uint16_t kSeSelfRelative = 0x8000;          // SR
+inline constexpr std::uint16_t kSeOwnerDefaulted = 0x0001;      // OD
+inline constexpr std::uint16_t kSeGroupDefaulted = 0x0002;      // GD
+inline constexpr std::uint16_t kSeDaclPresent = 0x0004;         // DP
+inline constexpr std::uint16_t kSeDaclDefaulted = 0x0008;       // DD
+inline constexpr std::uint16_t kSeSaclPresent = 0x0010;         // SP
+inline constexpr std::uint16_t kSeSaclDefaulted = 0x0020;       // SD
+inline constexpr std::uint16_t kSeDaclTrusted = 0x0040;         // DT
+inline constexpr std::uint16_t kSeServerSecurity = 0x0080;      // SS
+inline constexpr std::uint16_t kSeDaclAutoInheritReq = 0x0100;  // DC; SDDL "AR"
+inline constexpr std::uint16_t kSeSaclAutoInheritReq = 0x0200;  // SC
+inline constexpr std::uint16_t kSeDaclAutoInherited = 0x0400;   // DI; SDDL "AI"
+inline constexpr std::uint16_t kSeSaclAutoInherited = 0x0800;   // SI
+inline constexpr std::uint16_t kSeDaclProtected = 0x1000;       // PD; SDDL "P": inheritance off
+inline constexpr std::uint16_t kSeSaclProtected = 0x2000;       // PS
+inline constexpr std::uint16_t kSeRmControlValid = 0x4000;      // RM
+inline constexpr std::uint16_t kSeSelfRelative = 0x8000;        // SR
 
 // ACE_HEADER.AceFlags (MS-DTYP 2.4.4.1).
 inline constexpr std::uint8_t kAceObjectInherit = 0x01;       // OI
@@ -316,6 +316,9 @@ Result<SecurityDescriptorView> parseSecurityDescriptor(std::span<const std::uint
 inline Result<SecurityDescriptorView> parseSecurityDescriptor(std::string_view bytes) {
   return parseSecurityDescriptor(asBytes(bytes));
 }
+// A view of a temporary would dangle at the end of the statement: keep the bytes in a variable.
+Result<SecurityDescriptorView> parseSecurityDescriptor(std::string&&) = delete;
+Result<SecurityDescriptorView> parseSecurityDescriptor(std::vector<std::uint8_t>&&) = delete;
 
 // ---- Owning representation ---------------------------------------------------------------------
 
@@ -328,7 +331,7 @@ struct Ace {
   std::uint32_t objectFlags = 0;
   std::optional<Guid> objectType;
   std::optional<Guid> inheritedObjectType;
-  std::optional<Sid> sid;          // absent only for ACEs of unknown layout
+  std::optional<Sid> sid;              // absent only for ACEs of unknown layout
   std::vector<std::uint8_t> trailing;  // application data / padding after the SID
   std::vector<std::uint8_t> body;      // unknown layout: everything after the 4-byte header
 

@@ -39,10 +39,11 @@ std::string sidString(std::span<const std::uint8_t> b) {
 }
 
 Error sidTextError(std::string_view text, std::string_view problem) {
-  return Error{ErrorCode::kParse,
-               "invalid SID \"" + std::string(text.substr(0, 200)) + "\": " + std::string(problem),
-               "write it as S-1-<authority>-<sub-authority>-..., e.g. S-1-5-21-1004336348-1177238915-"
-               "682003330-512"};
+  return Error{
+      ErrorCode::kParse,
+      "invalid SID \"" + std::string(text.substr(0, 200)) + "\": " + std::string(problem),
+      "write it as S-1-<authority>-<sub-authority>-..., e.g. S-1-5-21-1004336348-1177238915-"
+      "682003330-512"};
 }
 
 }  // namespace
@@ -57,15 +58,15 @@ Result<Sid> parseSid(std::span<const std::uint8_t> bytes, std::size_t* consumed)
                 "SID at offset 0 has revision " + std::to_string(bytes[0]) + ", expected 1");
   const std::size_t n = bytes[1];
   if (n > kMaxSubAuthorities)
-    return fail(ErrorCode::kParse, "SID at offset 0 claims " + std::to_string(n) +
-                                       " sub-authorities (byte at offset 1), at most 15 are allowed");
+    return fail(ErrorCode::kParse,
+                "SID at offset 0 claims " + std::to_string(n) +
+                    " sub-authorities (byte at offset 1), at most 15 are allowed");
   const std::size_t len = kSidHeaderBytes + 4 * n;
   if (bytes.size() < len)
-    return fail(ErrorCode::kParse, "SID at offset 0 with " + std::to_string(n) +
-                                       " sub-authorities needs " + std::to_string(len) +
-                                       " bytes, only " + std::to_string(bytes.size()) +
-                                       " are there (data ends at offset " +
-                                       std::to_string(bytes.size()) + ")");
+    return fail(ErrorCode::kParse,
+                "SID at offset 0 with " + std::to_string(n) + " sub-authorities needs " +
+                    std::to_string(len) + " bytes, only " + std::to_string(bytes.size()) +
+                    " are there (data ends at offset " + std::to_string(bytes.size()) + ")");
   Sid s;
   std::memcpy(s.bytes_.data(), bytes.data(), len);
   if (consumed != nullptr) *consumed = len;
@@ -97,8 +98,8 @@ Result<Sid> Sid::fromString(std::string_view text) {
   }
   if (parts.size() < 2) return fail(sidTextError(text, "revision and authority are required"));
   if (parts.size() - 2 > kMaxSubAuthorities)
-    return fail(sidTextError(text, std::to_string(parts.size() - 2) +
-                                       " sub-authorities, at most 15 are allowed"));
+    return fail(sidTextError(
+        text, std::to_string(parts.size() - 2) + " sub-authorities, at most 15 are allowed"));
   auto parseNumber = [](std::string_view p, std::uint64_t max, bool allowHex,
                         std::uint64_t& out) -> bool {
     if (p.empty()) return false;
@@ -115,8 +116,8 @@ Result<Sid> Sid::fromString(std::string_view text) {
     return fail(sidTextError(text, "revision \"" + std::string(parts[0]) + "\" is not 1"));
   std::uint64_t authority = 0;
   if (!parseNumber(parts[1], 0xFFFFFFFFFFFFull, true, authority))
-    return fail(sidTextError(text, "authority \"" + std::string(parts[1]) +
-                                       "\" is not a number below 2^48"));
+    return fail(sidTextError(
+        text, "authority \"" + std::string(parts[1]) + "\" is not a number below 2^48"));
   Sid s;
   for (std::size_t i = 2; i < parts.size(); ++i) {
     std::uint64_t v = 0;
@@ -144,9 +145,9 @@ bool Sid::isDomainSid(const Sid& domainSid) const {
 Result<Sid> Sid::withRid(std::uint32_t rid) const {
   const std::size_t n = subAuthorityCount();
   if (n >= kMaxSubAuthorities)
-    return fail(ErrorCode::kInvalidArgument,
-                "cannot append RID " + std::to_string(rid) + " to " + toString() +
-                    ": it already has 15 sub-authorities");
+    return fail(ErrorCode::kInvalidArgument, "cannot append RID " + std::to_string(rid) + " to " +
+                                                 toString() +
+                                                 ": it already has 15 sub-authorities");
   Sid s = *this;
   s.setSub(n, rid);
   s.bytes_[1] = static_cast<std::uint8_t>(n + 1);

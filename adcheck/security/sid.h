@@ -68,7 +68,8 @@ class Sid {
   constexpr std::uint32_t subAuthority(std::size_t i) const {
     if (i >= subAuthorityCount()) return 0;
     const std::size_t o = kSidHeaderBytes + 4 * i;
-    return static_cast<std::uint32_t>(bytes_[o]) | (static_cast<std::uint32_t>(bytes_[o + 1]) << 8) |
+    return static_cast<std::uint32_t>(bytes_[o]) |
+           (static_cast<std::uint32_t>(bytes_[o + 1]) << 8) |
            (static_cast<std::uint32_t>(bytes_[o + 2]) << 16) |
            (static_cast<std::uint32_t>(bytes_[o + 3]) << 24);
   }

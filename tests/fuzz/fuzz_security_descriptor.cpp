@@ -48,10 +48,12 @@ void checkResult(const sec::AccessResult& r, const sec::SecurityDescriptorView& 
   if ((r.denied != 0) != (r.decision == sec::Decision::kDenied)) broken("deny decision", "");
   if (r.decidingAce != sec::AccessResult::kNoAce) {
     const sec::AclView* dacl = v.dacl();
-    if (dacl == nullptr || r.decidingAce >= dacl->aceCount()) broken("deciding ACE out of range", "");
+    if (dacl == nullptr || r.decidingAce >= dacl->aceCount())
+      broken("deciding ACE out of range", "");
   }
   for (std::uint16_t i : r.contributingAces()) {
-    if (v.dacl() == nullptr || i >= v.dacl()->aceCount()) broken("contributing ACE out of range", "");
+    if (v.dacl() == nullptr || i >= v.dacl()->aceCount())
+      broken("contributing ACE out of range", "");
   }
 }
 

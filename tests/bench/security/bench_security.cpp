@@ -9,6 +9,7 @@
 // the parse + check figure and its ratio to the 1,000,000/s target (>= 1 meets the contract). The
 // folder of descriptors can be changed with ADCHECK_BENCH_SD_DIR.
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -18,8 +19,6 @@
 #include <iterator>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "adcheck/security/access_check.h"
 #include "adcheck/security/access_mask.h"
@@ -183,17 +182,19 @@ int main(int argc, char** argv) {
   }
   std::size_t bytes = 0;
   for (const auto& u : c.users) bytes += u.size();
-  std::printf("bench_security: %zu user descriptors, %zu bytes on average; target %.0f parse + "
-              "access checks per second per core (SPEC section 9)\n",
-              c.users.size(), bytes / c.users.size(), kTargetPerSecond);
+  std::printf(
+      "bench_security: %zu user descriptors, %zu bytes on average; target %.0f parse + "
+      "access checks per second per core (SPEC section 9)\n",
+      c.users.size(), bytes / c.users.size(), kTargetPerSecond);
   SummaryReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   if (reporter.parseAndCheckPerSecond > 0) {
     const double ratio = reporter.parseAndCheckPerSecond / kTargetPerSecond;
-    std::printf("bench_security: parse + access check: %.0f user descriptors/s per core = %.2fx the "
-                "1,000,000/s target: %s\n",
-                reporter.parseAndCheckPerSecond, ratio, ratio >= 1.0 ? "MET" : "NOT MET");
+    std::printf(
+        "bench_security: parse + access check: %.0f user descriptors/s per core = %.2fx the "
+        "1,000,000/s target: %s\n",
+        reporter.parseAndCheckPerSecond, ratio, ratio >= 1.0 ? "MET" : "NOT MET");
   }
   return 0;
 }

@@ -5,9 +5,6 @@
 //   (schema_guids.py beside this file dumps them).
 // The lab comes from the ctest fixture `lab` (ADCHECK_LAB_DIR); without it these tests fail and
 // say so.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <Poco/Base64Decoder.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -16,6 +13,8 @@
 #include <Poco/PipeStream.h>
 #include <Poco/Process.h>
 #include <Poco/StreamCopier.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -122,7 +121,8 @@ TEST(SdOracle, EveryLabObjectParsesAndRendersLikeSamba) {
 
   auto root = parseJsonFile(out);
   std::string domainText = member(root, {"domain_sid", "domainSid"});
-  if (domainText.empty()) domainText = parseJsonFile(dir / "lab.json")->getValue<std::string>("domain_sid");
+  if (domainText.empty())
+    domainText = parseJsonFile(dir / "lab.json")->getValue<std::string>("domain_sid");
   auto domain = Sid::fromString(domainText);
   ASSERT_TRUE(domain) << domain.error().message;
   Poco::JSON::Array::Ptr objects = root->getArray("objects");
@@ -167,9 +167,10 @@ TEST(SdOracle, EveryLabObjectParsesAndRendersLikeSamba) {
       aces += v->dacl()->aceCount();
     }
   }
-  std::printf("sd oracle: %zu objects from the lab compared with Samba's SDDL, %zu with a DACL, "
-              "%zu DACL ACEs, %zu failures\n",
-              checked, withDacl, aces, failures);
+  std::printf(
+      "sd oracle: %zu objects from the lab compared with Samba's SDDL, %zu with a DACL, "
+      "%zu DACL ACEs, %zu failures\n",
+      checked, withDacl, aces, failures);
   ::testing::Test::RecordProperty("objects", static_cast<int>(checked));
   EXPECT_EQ(failures, 0u);
   // Not a sample: the whole lab. A few hundred objects at the very least.
@@ -180,7 +181,8 @@ TEST(SdOracle, EveryLabObjectParsesAndRendersLikeSamba) {
 TEST(SdOracle, BuiltInGuidNamesMatchTheLabSchema) {
   fs::path dir;
   ASSERT_TRUE(labDir(dir));
-  const fs::path script = fs::path(ADCHECK_SOURCE_DIR) / "tests/integration/security/schema_guids.py";
+  const fs::path script =
+      fs::path(ADCHECK_SOURCE_DIR) / "tests/integration/security/schema_guids.py";
   const fs::path out = fs::path(ADCHECK_BINARY_DIR) / "schema_guids.json";
   fs::remove(out);
   std::string log;

@@ -1,10 +1,11 @@
 // The access check on hand-built DACLs: the ActiveSync situations of SPEC section 3 (inherited
 // grant, inheritance removed, explicit denies, decoys that must not block, allow before deny),
 // NULL/empty DACLs, generic rights, callback and unknown ACEs.
+#include "adcheck/security/access_check.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "adcheck/security/access_check.h"
 #include "adcheck/security/access_mask.h"
 #include "adcheck/security/well_known.h"
 #include "sd_builder.h"
@@ -37,9 +38,9 @@ class AccessCheck : public ::testing::Test {
 
   // Samba's default user DACL, abridged: what precedes and follows the Exchange ACE.
   std::vector<Bytes> typicalPrefix() const {
-    return {ace(0x00, 0, 0xF01FF, domainSid(512)),         // (A;;RP..;;;DA)
-            ace(0x00, 0, 0xF01FF, sid(5, {18})),           // SY
-            ace(0x00, 0, 0x20094, sid(5, {10})),           // PS read
+    return {ace(0x00, 0, 0xF01FF, domainSid(512)),                         // (A;;RP..;;;DA)
+            ace(0x00, 0, 0xF01FF, sid(5, {18})),                           // SY
+            ace(0x00, 0, 0x20094, sid(5, {10})),                           // PS read
             objectAce(0x05, 0, 0x100, &changePwd_, nullptr, sid(1, {0})),  // change password
             ace(0x00, 0, 0x20094, sid(5, {11}))};
   }
@@ -89,7 +90,8 @@ TEST_F(AccessCheck, InheritedGrantPresent) {
   EXPECT_FALSE(r.nullDacl);
   EXPECT_EQ(r.unevaluated, 0u);
   // The inetOrgPerson twin grants the same: InheritedObjectType plays no part in the check.
-  auto twin = check(daclOnly(with({objectAce(0x05, 0x12, kEas, &easDevices_, &inetOrgPerson_, es_)})));
+  auto twin =
+      check(daclOnly(with({objectAce(0x05, 0x12, kEas, &easDevices_, &inetOrgPerson_, es_)})));
   EXPECT_EQ(twin.decision, Decision::kGranted);
 }
 
@@ -147,14 +149,14 @@ TEST_F(AccessCheck, ExplicitDenyForExchangeTrustedSubsystem) {
 
 TEST_F(AccessCheck, DecoysThatMustNotBlock) {
   const std::vector<Bytes> decoys = {
-      objectAce(0x06, 0x0A, kEas, &easDevices_, &user_, es_),           // inherit-only deny
-      objectAce(0x06, 0, kEas, &easDevice_, nullptr, es_),              // another object type
+      objectAce(0x06, 0x0A, kEas, &easDevices_, &user_, es_),  // inherit-only deny
+      objectAce(0x06, 0, kEas, &easDevice_, nullptr, es_),     // another object type
       objectAce(0x06, 0, kEas, &easDevices_, nullptr, domainSid(kOtherGroupRid)),  // another group
-      objectAce(0x06, 0, kDsWriteProperty, &easDevices_, nullptr, es_), // another right
-      ace(0x01, 0, kDsReadProperty | kWriteDac, sid(1, {0})),           // another right, Everyone
-      ace(0x01, 0x0A, 0xF01FF, sid(1, {0})),                            // inherit-only, Everyone
-      ace(0x01, 0, 0xF01FF, sid(5, {10})),                              // SELF: not in the token
-      ace(0x02, 0xC0, kEas, es_),                                       // audit ACE in a DACL
+      objectAce(0x06, 0, kDsWriteProperty, &easDevices_, nullptr, es_),            // another right
+      ace(0x01, 0, kDsReadProperty | kWriteDac, sid(1, {0})),  // another right, Everyone
+      ace(0x01, 0x0A, 0xF01FF, sid(1, {0})),                   // inherit-only, Everyone
+      ace(0x01, 0, 0xF01FF, sid(5, {10})),                     // SELF: not in the token
+      ace(0x02, 0xC0, kEas, es_),                              // audit ACE in a DACL
   };
   for (std::size_t i = 0; i < decoys.size(); ++i) {
     auto r = check(daclOnly(with({decoys[i], inheritedGrant()})));
@@ -220,10 +222,11 @@ TEST_F(AccessCheck, PartialGrantsAndContributors) {
   EXPECT_EQ(partial.granted, kDsCreateChild | kDsListChildren);
   EXPECT_EQ(partial.decidingAce, AccessResult::kNoAce);
   // Split over three ACEs and three token SIDs.
-  auto split = check(daclOnly({objectAce(0x05, 0, kDsCreateChild, &easDevices_, nullptr, es_),
-                               ace(0x00, 0, kDsReadProperty, es_),  // irrelevant right
-                               objectAce(0x05, 0, kDsDeleteChild | kDsCreateChild, &easDevices_, nullptr, ets_),
-                               ace(0x00, 0, kDsListChildren, sid(5, {11}))}));
+  auto split = check(
+      daclOnly({objectAce(0x05, 0, kDsCreateChild, &easDevices_, nullptr, es_),
+                ace(0x00, 0, kDsReadProperty, es_),  // irrelevant right
+                objectAce(0x05, 0, kDsDeleteChild | kDsCreateChild, &easDevices_, nullptr, ets_),
+                ace(0x00, 0, kDsListChildren, sid(5, {11}))}));
   EXPECT_EQ(split.decision, Decision::kGranted);
   EXPECT_THAT(split.contributingAces(), ElementsAre(0, 2, 3));
   EXPECT_EQ(split.decidingAce, 3u);
@@ -234,10 +237,12 @@ TEST_F(AccessCheck, ObjectTypeMatching) {
   EXPECT_EQ(check(daclOnly({objectAce(0x05, 0, kEas, nullptr, &user_, es_)})).decision,
             Decision::kGranted);
   // With no object type asked for, typed object ACEs are ignored, untyped ones apply.
-  auto v = parseSecurityDescriptor(daclOnly({objectAce(0x05, 0, kEas, &easDevices_, nullptr, es_)}));
+  const Bytes typed = daclOnly({objectAce(0x05, 0, kEas, &easDevices_, nullptr, es_)});
+  auto v = parseSecurityDescriptor(typed);
   ASSERT_TRUE(v);
   EXPECT_EQ(checkAccess(*v, token_, kEas, nullptr).decision, Decision::kNotGranted);
-  auto plain = parseSecurityDescriptor(daclOnly({ace(0x00, 0, kEas, es_)}));
+  const Bytes plainBytes = daclOnly({ace(0x00, 0, kEas, es_)});
+  auto plain = parseSecurityDescriptor(plainBytes);
   ASSERT_TRUE(plain);
   EXPECT_EQ(checkAccess(*plain, token_, kEas, nullptr).decision, Decision::kGranted);
 }
@@ -255,23 +260,27 @@ TEST_F(AccessCheck, CallbackAndUnknownAcesAreCountedNotEvaluated) {
   EXPECT_EQ(cb.decision, Decision::kNotGranted);
   EXPECT_EQ(cb.unevaluated, 1u);
   // A conditional deny for another group does not count.
-  EXPECT_EQ(check(daclOnly({ace(0x0A, 0, kEas, domainSid(kOtherGroupRid)), inheritedGrant()})).unevaluated, 0u);
+  EXPECT_EQ(check(daclOnly({ace(0x0A, 0, kEas, domainSid(kOtherGroupRid)), inheritedGrant()}))
+                .unevaluated,
+            0u);
   // A conditional object deny for our type counts but does not block.
-  auto cbo = check(daclOnly({objectAce(0x0C, 0, kEas, &easDevices_, nullptr, es_), inheritedGrant()}));
+  auto cbo =
+      check(daclOnly({objectAce(0x0C, 0, kEas, &easDevices_, nullptr, es_), inheritedGrant()}));
   EXPECT_EQ(cbo.decision, Decision::kGranted);
   EXPECT_EQ(cbo.unevaluated, 1u);
   // An ACE of unknown layout counts (it could be anything), unless inherit-only.
   auto unk = check(daclOnly({Bytes{0x04, 0, 12, 0, 7, 0, 0, 0, 0, 0, 0, 0}, inheritedGrant()}));
   EXPECT_EQ(unk.decision, Decision::kGranted);
   EXPECT_EQ(unk.unevaluated, 1u);
-  EXPECT_EQ(check(daclOnly({Bytes{0x04, 0x08, 8, 0, 7, 0, 0, 0}, inheritedGrant()})).unevaluated, 0u);
+  EXPECT_EQ(check(daclOnly({Bytes{0x04, 0x08, 8, 0, 7, 0, 0, 0}, inheritedGrant()})).unevaluated,
+            0u);
 }
 
 TEST_F(AccessCheck, StopsOnceEverythingIsDecided) {
   // The deny after the completed grant changes nothing, and nothing after it is looked at
   // (an unknown ACE there is not counted).
-  auto r = check(daclOnly({inheritedGrant(), ace(0x01, 0, kEas, sid(1, {0})),
-                           Bytes{0x04, 0, 8, 0, 7, 0, 0, 0}}));
+  auto r = check(daclOnly(
+      {inheritedGrant(), ace(0x01, 0, kEas, sid(1, {0})), Bytes{0x04, 0, 8, 0, 7, 0, 0, 0}}));
   EXPECT_EQ(r.decision, Decision::kGranted);
   EXPECT_EQ(r.unevaluated, 0u);
   EXPECT_THAT(r.contributingAces(), ElementsAre(0));

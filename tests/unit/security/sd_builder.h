@@ -26,10 +26,14 @@ inline Bytes hex(std::string_view h) {
   int hi = -1;
   for (char c : h) {
     int v;
-    if (c >= '0' && c <= '9') v = c - '0';
-    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    else continue;  // spaces, '|'
+    if (c >= '0' && c <= '9')
+      v = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      v = c - 'A' + 10;
+    else
+      continue;  // spaces, '|'
     if (hi < 0) {
       hi = v;
     } else {
@@ -50,7 +54,7 @@ inline Bytes sid(std::uint64_t authority, std::initializer_list<std::uint32_t> s
 // GUID text -> 16 wire bytes (Data1..3 little-endian).
 inline Bytes guid(std::string_view text) {
   Bytes raw = hex(text);  // big-endian text order
-  return {raw[3], raw[2], raw[1], raw[0], raw[5], raw[4], raw[7], raw[6],
+  return {raw[3], raw[2], raw[1],  raw[0],  raw[5],  raw[4],  raw[7],  raw[6],
           raw[8], raw[9], raw[10], raw[11], raw[12], raw[13], raw[14], raw[15]};
 }
 
@@ -121,7 +125,9 @@ inline Bytes daclOnly(const std::vector<Bytes>& aces, std::uint16_t extraControl
 }
 
 // Well-known bits of the test domain.
-inline Bytes domainSid(std::uint32_t rid) { return sid(5, {21, 1974516972, 3116780949, 2584384717, rid}); }
+inline Bytes domainSid(std::uint32_t rid) {
+  return sid(5, {21, 1974516972, 3116780949, 2584384717, rid});
+}
 inline constexpr std::string_view kDomainSidText = "S-1-5-21-1974516972-3116780949-2584384717";
 inline constexpr std::string_view kEasDevicesGuid = "c975c901-6cea-4b6f-8319-d67f45449506";
 inline constexpr std::string_view kEasDeviceGuid = "e8b2aff2-59a7-4eac-9a70-819adef701dd";

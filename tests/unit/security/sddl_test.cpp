@@ -1,17 +1,17 @@
 // SDDL rendering: byte-for-byte equal to Samba's as_sddl() on the descriptors of
 // data/samba_sddl_cases.json (generated once by data/gen_sddl_cases.py with Debian's
 // python3-samba), plus adcheck's own rendering where Samba 4.17 cannot render.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include "adcheck/security/sddl.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 
-#include "adcheck/security/sddl.h"
 #include "adcheck/security/security_descriptor.h"
 #include "adcheck/security/well_known.h"
 #include "sd_builder.h"
@@ -33,7 +33,8 @@ std::string render(const Bytes& b) {
 }
 
 TEST(Sddl, MatchesSambaOnGeneratedCases) {
-  const std::string path = std::string(ADCHECK_SOURCE_DIR) + "/tests/unit/security/data/samba_sddl_cases.json";
+  const std::string path =
+      std::string(ADCHECK_SOURCE_DIR) + "/tests/unit/security/data/samba_sddl_cases.json";
   std::ifstream in(path);
   ASSERT_TRUE(in) << "cannot open " << path;
   std::stringstream text;

@@ -1,11 +1,12 @@
 // Parsing self-relative security descriptors from hand-built bytes: every ACE type and flag,
 // GUID placement, padding, the NULL/empty DACL distinction and every malformed-input case with
 // the byte offset the error must name.
+#include "adcheck/security/security_descriptor.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "adcheck/security/sddl.h"
-#include "adcheck/security/security_descriptor.h"
 #include "adcheck/security/well_known.h"
 #include "sd_builder.h"
 
@@ -22,11 +23,11 @@ std::vector<AceView> aces(const AclView& acl) {
 }
 
 // EXCHANGE.md section 3.1, verbatim: the 72-byte ACE Exchange setup writes at the domain root.
-const Bytes kExchangeAce = hex(
-    "05 0a 48 00 | 07 00 00 00 | 03 00 00 00 |"
-    "01 c9 75 c9 ea 6c 6f 4b 83 19 d6 7f 45 44 95 06 |"
-    "ba 7a 96 bf e6 0d d0 11 a2 85 00 aa 00 30 49 e2 |"
-    "01 05 00 00 00 00 00 05 15 00 00 00 ec bc b0 75 95 4d c6 b9 cd 94 0a 9a d0 04 00 00");
+const Bytes kExchangeAce =
+    hex("05 0a 48 00 | 07 00 00 00 | 03 00 00 00 |"
+        "01 c9 75 c9 ea 6c 6f 4b 83 19 d6 7f 45 44 95 06 |"
+        "ba 7a 96 bf e6 0d d0 11 a2 85 00 aa 00 30 49 e2 |"
+        "01 05 00 00 00 00 00 05 15 00 00 00 ec bc b0 75 95 4d c6 b9 cd 94 0a 9a d0 04 00 00");
 
 TEST(SecurityDescriptor, ExchangeMdAceVector) {
   ASSERT_EQ(kExchangeAce.size(), 72u);
@@ -117,8 +118,8 @@ TEST(SecurityDescriptor, EveryAceTypeAndFlagByte) {
       const auto t = static_cast<AceType>(type);
       Bytes a;
       if (aceLayout(t) == AceLayout::kObject) {
-        a = objectAce(static_cast<std::uint8_t>(type), static_cast<std::uint8_t>(flags),
-                      0xF01FF, nullptr, nullptr, trustee);
+        a = objectAce(static_cast<std::uint8_t>(type), static_cast<std::uint8_t>(flags), 0xF01FF,
+                      nullptr, nullptr, trustee);
       } else {
         a = ace(static_cast<std::uint8_t>(type), static_cast<std::uint8_t>(flags), 0xF01FF,
                 trustee);
@@ -158,8 +159,8 @@ TEST(SecurityDescriptor, PaddingAndApplicationDataAreWalkedOver) {
   const Bytes appData = {'a', 'r', 't', 'x', 0x61, 0, 0, 0};  // conditional expression bytes
   append(callback, appData);
   callback[2] = static_cast<std::uint8_t>(callback.size());
-  const Bytes sd = daclOnly({ace(0x00, 0, 0x10, sid(5, {11}), 12), callback,
-                             ace(0x01, 0, 0x20, sid(5, {18}))});
+  const Bytes sd =
+      daclOnly({ace(0x00, 0, 0x10, sid(5, {11}), 12), callback, ace(0x01, 0, 0x20, sid(5, {18}))});
   auto v = parseSecurityDescriptor(sd);
   ASSERT_TRUE(v) << v.error().message;
   auto list = aces(*v->dacl());
@@ -203,25 +204,29 @@ TEST(SecurityDescriptor, OwnerGroupSaclAndControlFlags) {
 
 TEST(SecurityDescriptor, NullDaclEmptyDaclAndOmittedSacl) {
   // SE_DACL_PRESENT clear: no DACL at all.
-  auto none = parseSecurityDescriptor(descriptor(0x8000, {}, sid(5, {18})));
+  const Bytes noneBytes = descriptor(0x8000, {}, sid(5, {18}));
+  auto none = parseSecurityDescriptor(noneBytes);
   ASSERT_TRUE(none) << none.error().message;
   EXPECT_EQ(none->dacl(), nullptr);
   EXPECT_FALSE(none->daclPresent());
   // A DACL with no ACEs: present and empty.
-  auto empty = parseSecurityDescriptor(descriptor(0x8004, acl({})));
+  const Bytes emptyBytes = descriptor(0x8004, acl({}));
+  auto empty = parseSecurityDescriptor(emptyBytes);
   ASSERT_TRUE(empty) << empty.error().message;
   ASSERT_NE(empty->dacl(), nullptr);
   EXPECT_TRUE(empty->dacl()->empty());
   EXPECT_EQ(empty->dacl()->begin(), empty->dacl()->end());
   // SE_SACL_PRESENT with OffsetSacl 0: the DC left the SACL out.
-  auto omitted = parseSecurityDescriptor(descriptor(0x8014, acl({})));
+  const Bytes omittedBytes = descriptor(0x8014, acl({}));
+  auto omitted = parseSecurityDescriptor(omittedBytes);
   ASSERT_TRUE(omitted) << omitted.error().message;
   EXPECT_TRUE(omitted->saclPresent());
   EXPECT_EQ(omitted->sacl(), nullptr);
 }
 
 TEST(SecurityDescriptor, AclRevisionTwoIsAccepted) {
-  auto v = parseSecurityDescriptor(descriptor(0x8004, acl({ace(0, 0, 1, sid(5, {11}))}, 2)));
+  const Bytes bytes = descriptor(0x8004, acl({ace(0, 0, 1, sid(5, {11}))}, 2));
+  auto v = parseSecurityDescriptor(bytes);
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_EQ(v->dacl()->revision(), 2);
 }
@@ -261,33 +266,56 @@ TEST(SecurityDescriptorMalformed, EachCaseNamesTheOffset) {
       {"empty", {}, {"0 bytes, shorter than the 20-byte header"}},
       {"truncated header", Bytes(good.begin(), good.begin() + 19), {"19 bytes", "offset 19"}},
       {"revision 2", withByte(good, 0, 2), {"revision 2 at offset 0"}},
-      {"AceSize 0", withByte(withByte(good, 30, 0), 31, 0), {"ACE 0 of the DACL at offset 28", "AceSize is 0"}},
-      {"AceSize not a multiple of 4", withByte(good, 50, 22),
+      {"AceSize 0",
+       withByte(withByte(good, 30, 0), 31, 0),
+       {"ACE 0 of the DACL at offset 28", "AceSize is 0"}},
+      {"AceSize not a multiple of 4",
+       withByte(good, 50, 22),
        {"ACE 1 of the DACL at offset 48", "AceSize 22 is not a multiple of 4"}},
-      {"AceSize past the ACL", withByte(good, 50, 24),
+      {"AceSize past the ACL",
+       withByte(good, 50, 24),
        {"ACE 1 of the DACL at offset 48", "AceSize 24 ends at offset 72", "ACL at offset 68"}},
-      {"AceCount larger than the ACL", withByte(good, 24, 3),
+      {"AceCount larger than the ACL",
+       withByte(good, 24, 3),
        {"AceCount is 3", "ACE 2 would start at offset 68", "ACL ends at offset 68"}},
-      {"AclSize past the end", withByte(good, 22, 60),
+      {"AclSize past the end",
+       withByte(good, 22, 60),
        {"AclSize 60 (at offset 22) ends at offset 80", "68-byte descriptor"}},
-      {"AclSize below the header", withByte(good, 22, 4), {"AclSize 4 (at offset 22)", "8-byte ACL header"}},
+      {"AclSize below the header",
+       withByte(good, 22, 4),
+       {"AclSize 4 (at offset 22)", "8-byte ACL header"}},
       {"ACL revision 3", withByte(good, 20, 3), {"DACL at offset 20 has AclRevision 3"}},
-      {"SID with 16 sub-authorities in an ACE", withByte(good, 37, 16),
+      {"SID with 16 sub-authorities in an ACE",
+       withByte(good, 37, 16),
        {"trustee SID at offset 36", "claims 16 sub-authorities (byte at offset 37)"}},
-      {"SID revision in an ACE", withByte(good, 36, 2), {"trustee SID at offset 36 has revision 2"}},
-      {"SID running out of its ACE", withByte(good, 37, 2),
+      {"SID revision in an ACE",
+       withByte(good, 36, 2),
+       {"trustee SID at offset 36 has revision 2"}},
+      {"SID running out of its ACE",
+       withByte(good, 37, 2),
        {"trustee SID at offset 36 with 2 sub-authorities would end at offset 52, past 48"}},
-      {"DACL offset outside the blob", with32(good, 16, 500), {"OffsetDacl (at offset 16) is 500", "outside the 68-byte"}},
-      {"DACL offset into the header", with32(good, 16, 8), {"OffsetDacl (at offset 16) is 8", "into the 20-byte header"}},
-      {"DACL-present with offset 0", with32(good, 16, 0),
+      {"DACL offset outside the blob",
+       with32(good, 16, 500),
+       {"OffsetDacl (at offset 16) is 500", "outside the 68-byte"}},
+      {"DACL offset into the header",
+       with32(good, 16, 8),
+       {"OffsetDacl (at offset 16) is 8", "into the 20-byte header"}},
+      {"DACL-present with offset 0",
+       with32(good, 16, 0),
        {"SE_DACL_PRESENT is set but OffsetDacl (at offset 16) is 0", "not read as a NULL DACL"}},
-      {"DACL offset without DP", withByte(good, 2, 0x00),
+      {"DACL offset without DP",
+       withByte(good, 2, 0x00),
        {"OffsetDacl (at offset 16) is 20 but SE_DACL_PRESENT is clear"}},
-      {"SACL offset without SP", with32(good, 12, 20), {"OffsetSacl (at offset 12) is 20 but SE_SACL_PRESENT is clear"}},
-      {"ACL header past the end", with32(withByte(good, 2, 0x14), 12, 64),
+      {"SACL offset without SP",
+       with32(good, 12, 20),
+       {"OffsetSacl (at offset 12) is 20 but SE_SACL_PRESENT is clear"}},
+      {"ACL header past the end",
+       with32(withByte(good, 2, 0x14), 12, 64),
        {"SACL header at offset 64 is truncated"}},
       {"owner offset outside", with32(good, 4, 68), {"OffsetOwner (at offset 4) is 68", "outside"}},
-      {"owner offset into header", with32(good, 4, 4), {"OffsetOwner (at offset 4) is 4", "header"}},
+      {"owner offset into header",
+       with32(good, 4, 4),
+       {"OffsetOwner (at offset 4) is 4", "header"}},
       {"owner SID truncated", with32(good, 4, 64), {"owner SID at offset 64 is truncated"}},
       {"group SID bad", with32(good, 8, 28), {"group SID at offset 28 has revision 0"}},
   };
@@ -300,19 +328,23 @@ TEST(SecurityDescriptorMalformed, ObjectAceTooShortForItsGuids) {
   Bytes sd = daclOnly({a});
   // Claim both GUIDs: they would run to 12+32 = 44 bytes into a 40-byte ACE.
   sd[28 + 8] = 3;
-  expectParseError({"object flags", sd, {"ACE 0 of the DACL at offset 28", "object flags 0x3",
-                                         "past the end of the ACE at offset 68"}});
+  expectParseError({"object flags",
+                    sd,
+                    {"ACE 0 of the DACL at offset 28", "object flags 0x3",
+                     "past the end of the ACE at offset 68"}});
   // An object ACE of 8 bytes has no room for its Flags field.
   Bytes tiny = {0x05, 0, 8, 0, 7, 0, 0, 0};
-  expectParseError({"tiny object ACE", daclOnly({tiny}),
+  expectParseError({"tiny object ACE",
+                    daclOnly({tiny}),
                     {"ACE 0 of the DACL at offset 28 (ACCESS_ALLOWED_OBJECT_ACE_TYPE)",
                      "too small for the mask and object flags"}});
   // A basic ACE of 8 bytes has no room for its SID.
   Bytes basic = {0x00, 0, 8, 0, 7, 0, 0, 0};
-  expectParseError({"tiny basic ACE", daclOnly({basic}),
-                    {"trustee SID at offset 36 is truncated", "past 36"}});
+  expectParseError(
+      {"tiny basic ACE", daclOnly({basic}), {"trustee SID at offset 36 is truncated", "past 36"}});
   // Unknown types of 4 bytes are fine: nothing is interpreted.
-  auto ok = parseSecurityDescriptor(daclOnly({Bytes{0x42, 0, 4, 0}}));
+  const Bytes unknown = daclOnly({Bytes{0x42, 0, 4, 0}});
+  auto ok = parseSecurityDescriptor(unknown);
   ASSERT_TRUE(ok) << ok.error().message;
   EXPECT_EQ(ok->dacl()->begin()->mask(), 0u);
 }
@@ -323,10 +355,11 @@ TEST(SecurityDescriptorMalformed, ObjectAceTooShortForItsGuids) {
 TEST(SecurityDescriptorMalformed, PrefixesAndCorruptions) {
   const Bytes ot = guid(kEasDevicesGuid);
   const Bytes iot = guid(kUserGuid);
-  const Bytes good = descriptor(0x9C14, acl({kExchangeAce, objectAce(0x06, 0x12, 0x7, &ot, &iot, domainSid(1103)),
-                                             ace(0, 0x12, 0xF01FF, sid(5, {32, 544}))}),
-                                domainSid(512), domainSid(513),
-                                acl({ace(0x02, 0xC2, 0x20, sid(1, {0}))}));
+  const Bytes good =
+      descriptor(0x9C14,
+                 acl({kExchangeAce, objectAce(0x06, 0x12, 0x7, &ot, &iot, domainSid(1103)),
+                      ace(0, 0x12, 0xF01FF, sid(5, {32, 544}))}),
+                 domainSid(512), domainSid(513), acl({ace(0x02, 0xC2, 0x20, sid(1, {0}))}));
   ASSERT_TRUE(parseSecurityDescriptor(good));
   for (std::size_t len = 0; len < good.size(); ++len) {
     auto v = parseSecurityDescriptor(std::span<const std::uint8_t>(good.data(), len));
@@ -414,7 +447,8 @@ TEST(SecurityDescriptorOwning, HandBuiltDescriptorSerialises) {
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_TRUE(v->daclPresent());
   EXPECT_TRUE(v->daclProtected());
-  EXPECT_EQ(toSddl(*v, kSidEveryone), "O:BAD:P(OA;CI;CCDCLC;c975c901-6cea-4b6f-8319-d67f45449506;;AU)");
+  EXPECT_EQ(toSddl(*v, kSidEveryone),
+            "O:BAD:P(OA;CI;CCDCLC;c975c901-6cea-4b6f-8319-d67f45449506;;AU)");
   EXPECT_EQ(SecurityDescriptor::fromView(*v), sd);
 
   Ace broken;  // known layout without a SID cannot be written

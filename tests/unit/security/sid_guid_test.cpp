@@ -12,13 +12,14 @@
 namespace adcheck::security {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::Bytes;
+using ::testing::HasSubstr;
 using testing::hex;
 
 TEST(Sid, ParsesDomainAccountSidFromExchangeMdExample) {
   // The trustee of EXCHANGE.md's 72-byte ACE: Exchange Servers of the LDP-DUMP forest.
-  const Bytes b = hex("01 05 00 00 00 00 00 05 15 00 00 00 ec bc b0 75 95 4d c6 b9 cd 94 0a 9a d0 04 00 00");
+  const Bytes b =
+      hex("01 05 00 00 00 00 00 05 15 00 00 00 ec bc b0 75 95 4d c6 b9 cd 94 0a 9a d0 04 00 00");
   std::size_t used = 0;
   auto s = parseSid(b, &used);
   ASSERT_TRUE(s) << s.error().message;
@@ -32,9 +33,9 @@ TEST(Sid, ParsesDomainAccountSidFromExchangeMdExample) {
 }
 
 TEST(Sid, StringRoundTrip) {
-  for (const char* text : {"S-1-1-0", "S-1-5-32-544", "S-1-5", "S-1-0-0", "S-1-5-18",
-                           "S-1-5-21-1-2-3-4294967295", "S-1-16-12288",
-                           "S-1-5-1-2-3-4-5-6-7-8-9-10-11-12-13-14-15"}) {
+  for (const char* text :
+       {"S-1-1-0", "S-1-5-32-544", "S-1-5", "S-1-0-0", "S-1-5-18", "S-1-5-21-1-2-3-4294967295",
+        "S-1-16-12288", "S-1-5-1-2-3-4-5-6-7-8-9-10-11-12-13-14-15"}) {
     auto s = Sid::fromString(text);
     ASSERT_TRUE(s) << text << ": " << s.error().message;
     EXPECT_EQ(s->toString(), text);
@@ -152,10 +153,14 @@ TEST(Guid, WireOrderMatchesExchangeMd) {
     const char* wire;
   };
   for (const Case& c : {
-           Case{"c975c901-6cea-4b6f-8319-d67f45449506", "01 c9 75 c9 ea 6c 6f 4b 83 19 d6 7f 45 44 95 06"},
-           Case{"e8b2aff2-59a7-4eac-9a70-819adef701dd", "f2 af b2 e8 a7 59 ac 4e 9a 70 81 9a de f7 01 dd"},
-           Case{"bf967aba-0de6-11d0-a285-00aa003049e2", "ba 7a 96 bf e6 0d d0 11 a2 85 00 aa 00 30 49 e2"},
-           Case{"4828cc14-1437-45bc-9b07-ad6f015e5f28", "14 cc 28 48 37 14 bc 45 9b 07 ad 6f 01 5e 5f 28"},
+           Case{"c975c901-6cea-4b6f-8319-d67f45449506",
+                "01 c9 75 c9 ea 6c 6f 4b 83 19 d6 7f 45 44 95 06"},
+           Case{"e8b2aff2-59a7-4eac-9a70-819adef701dd",
+                "f2 af b2 e8 a7 59 ac 4e 9a 70 81 9a de f7 01 dd"},
+           Case{"bf967aba-0de6-11d0-a285-00aa003049e2",
+                "ba 7a 96 bf e6 0d d0 11 a2 85 00 aa 00 30 49 e2"},
+           Case{"4828cc14-1437-45bc-9b07-ad6f015e5f28",
+                "14 cc 28 48 37 14 bc 45 9b 07 ad 6f 01 5e 5f 28"},
        }) {
     auto g = Guid::fromString(c.text);
     ASSERT_TRUE(g) << c.text;
@@ -172,9 +177,10 @@ TEST(Guid, ParsesCaseAndBracesRejectsJunk) {
   auto upper = Guid::fromString("{C975C901-6CEA-4B6F-8319-D67F45449506}");
   ASSERT_TRUE(upper);
   EXPECT_EQ(upper->toString(), "c975c901-6cea-4b6f-8319-d67f45449506");
-  for (const char* bad : {"", "c975c901-6cea-4b6f-8319-d67f4544950", "c975c901-6cea-4b6f-8319-d67f454495066",
-                          "c975c9016cea-4b6f-8319-d67f454495066", "g975c901-6cea-4b6f-8319-d67f45449506",
-                          "{c975c901-6cea-4b6f-8319-d67f45449506", "c975c901 6cea 4b6f 8319 d67f45449506"}) {
+  for (const char* bad :
+       {"", "c975c901-6cea-4b6f-8319-d67f4544950", "c975c901-6cea-4b6f-8319-d67f454495066",
+        "c975c9016cea-4b6f-8319-d67f454495066", "g975c901-6cea-4b6f-8319-d67f45449506",
+        "{c975c901-6cea-4b6f-8319-d67f45449506", "c975c901 6cea 4b6f 8319 d67f45449506"}) {
     auto g = Guid::fromString(bad);
     EXPECT_FALSE(g) << bad;
     if (!g) {

@@ -183,8 +183,9 @@ void appendAceFlags(std::string& out, std::uint8_t flags) {
 }
 
 void appendSid(std::string& out, const Sid& sid, const Sid& domainSid) {
+  const std::size_t count = sid.subAuthorityCount();
   for (const auto& a : kAbsoluteAliases) {
-    if (a.sid == sid) {
+    if (a.sid.subAuthorityCount() == count && a.sid == sid) {
       out += a.code;
       return;
     }

@@ -102,8 +102,10 @@ class SummaryReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& r : runs) {
       auto it = r.counters.find("descriptors/s");
+      const bool single = r.run_type == Run::RT_Iteration;
+      const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
       if (r.run_name.function_name == "BM_ParseAndCheck" && it != r.counters.end() &&
-          r.run_type == Run::RT_Iteration)
+          (single || median))
         parseAndCheckPerSecond = it->second.value;
     }
     ConsoleReporter::ReportRuns(runs);

@@ -127,6 +127,9 @@ TEST(SdOracle, EveryLabObjectParsesAndRendersLikeSamba) {
   ASSERT_TRUE(domain) << domain.error().message;
   Poco::JSON::Array::Ptr objects = root->getArray("objects");
   ASSERT_FALSE(objects.isNull()) << out << " has no \"objects\" array";
+  if (root->has("count")) {
+    EXPECT_EQ(root->getValue<std::size_t>("count"), objects->size()) << "count vs objects";
+  }
 
   const Token exchange{*domain->withRid(1103), kSidEveryone, kSidAuthenticatedUsers};
   std::size_t checked = 0;
@@ -137,7 +140,7 @@ TEST(SdOracle, EveryLabObjectParsesAndRendersLikeSamba) {
     auto o = objects->getObject(static_cast<unsigned>(i));
     const std::string dn = member(o, {"dn"});
     const char* field = nullptr;
-    std::string raw = member(o, {"sd_base64", "base64", "nTSecurityDescriptor", "sd"}, &field);
+    std::string raw = member(o, {"sd_b64", "sd_base64", "base64", "nTSecurityDescriptor"}, &field);
     if (field != nullptr) {
       raw = fromBase64(raw);
     } else {
@@ -146,6 +149,13 @@ TEST(SdOracle, EveryLabObjectParsesAndRendersLikeSamba) {
     ASSERT_NE(field, nullptr) << dn << ": no descriptor bytes in the oracle entry";
     const std::string expected = member(o, {"sddl", "samba_sddl"});
     ++checked;
+    if (expected.empty()) {
+      // sd_oracle.py writes null when Samba itself cannot parse what its DC sent.
+      ADD_FAILURE() << dn << ": the oracle has no Samba SDDL for this object (Samba could not "
+                    << "parse it; see sd_oracle.py's output)";
+      if (++failures > 20) break;
+      continue;
+    }
     auto v = parseSecurityDescriptor(raw);
     if (!v) {
       ADD_FAILURE() << dn << ": " << v.error().message;

@@ -1161,6 +1161,8 @@ def do_up(args):
     except BaseException:
         with contextlib.suppress(Exception):
             do_down(paths, quiet=True, keep_files=True)
+            log("cleaned up after the failure: samba stopped, 127.0.0.%d released; files kept in %s"
+                % (n, paths.dir))
         raise
     log("lab up in %.1f s: %s, samba pid %d%s" % (time.monotonic() - t0, paths.lab_json, proc.pid,
                                                    " (restored from cache)" if cached else ""))
@@ -1294,11 +1296,19 @@ def main(argv=None):
     return do_env(args)
 
 
+def _terminate(signum, _frame):
+    # ctest kills a test that runs past its timeout with SIGTERM: unwind through do_up's cleanup
+    # (stop samba, release the alias) instead of leaving them behind.
+    raise KeyboardInterrupt("signal %d" % signum)
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         sys.exit(main())
     except LabError as e:
         print("lab: ERROR: %s" % e, file=sys.stderr, flush=True)
         sys.exit(1)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        print("lab: interrupted (%s)" % (e or "SIGINT"), file=sys.stderr)
         sys.exit(130)

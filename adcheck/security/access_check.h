@@ -27,8 +27,9 @@
 //   it, i.e. when the token's user is the object being checked. CREATOR OWNER / OWNER RIGHTS
 //   match only if added; owners get no implicit READ_CONTROL / WRITE_DAC here.
 // - No privileges (SeTakeOwnership, SeSecurity, SeBackup, SeRestore ...) are considered.
-// - MAXIMUM_ALLOWED and ACCESS_SYSTEM_SECURITY in `desired` are ordinary bits: no ACE grants the
-//   former, and only a privilege grants the latter on Windows, so ask for concrete rights.
+// - MAXIMUM_ALLOWED and ACCESS_SYSTEM_SECURITY in `desired` are compared as ordinary bits (an
+//   ACE grants them only if its mask carries them, which AD does not write; on Windows the
+//   latter comes from a privilege), so ask for concrete rights.
 #pragma once
 
 #include <array>

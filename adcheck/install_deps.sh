@@ -12,7 +12,7 @@ packages=(
   # the lab: a real Samba AD DC on loopback, and the clients tests compare against
   samba samba-ad-dc python3-samba python3-cryptography ldap-utils krb5-user iproute2 openssl
   # web end-to-end tests and load benchmark
-  chromium nodejs npm wrk
+  chromium nodejs npm wrk bc
 )
 
 missing=()

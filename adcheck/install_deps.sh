@@ -11,14 +11,19 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # the lab: a real Samba AD DC on loopback, and the clients tests compare against
   samba samba-ad-dc python3-samba python3-cryptography ldap-utils krb5-user iproute2 openssl
-  # web end-to-end tests and load benchmark
-  chromium nodejs npm wrk bc
+  # web end-to-end tests, load and benchmark scripts
+  chromium wrk bc
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+
+# Node.js may come from another packaging (the image's NodeSource build bundles npm and conflicts
+# with Debian's npm package): ask for the commands, not the package names.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if ((${#missing[@]})); then
   echo "adcheck: installing ${#missing[@]} missing Debian packages: ${missing[*]}"

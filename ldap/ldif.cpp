@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "ldap/internal.h"
+
 namespace adcheck::ldap {
 namespace {
 
@@ -140,6 +142,7 @@ LdifReader& LdifReader::operator=(LdifReader&&) noexcept = default;
 LdifReader::~LdifReader() = default;
 
 Result<LdifReader> LdifReader::open(const std::string& path) {
+  detail::initLibrary();  // libldap's parse diagnostics go to our log sink, not stderr
   auto s = std::make_unique<State>();
   s->path = path;
   s->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -422,6 +422,17 @@ Result<std::unique_ptr<Session::Impl>> connectOne(const std::string& uri,
   rc = ldap_connect(ld);
   watchdog.disarm();
   if (rc != LDAP_SUCCESS) return fail(handshakeError("connect", watchdog));
+  {
+    // libldap reads a message with blocking reads once poll() says data is there; a DC that
+    // stops in the middle of a message would block it forever, past every timeout. With a
+    // receive timeout the read returns EAGAIN, libldap goes back to waiting and its own
+    // timeout applies.
+    int fd = -1;
+    if (ldap_get_option(ld, LDAP_OPT_DESC, &fd) == LDAP_OPT_SUCCESS && fd >= 0) {
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &op_tv, sizeof op_tv);
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &op_tv, sizeof op_tv);
+    }
+  }
   if (!parsed->ldaps && options.starttls) {
     HandshakeWatchdog starttls_watchdog(options.connect_timeout);
     ldap_set_option(ld, LDAP_OPT_X_TLS_CONNECT_ARG, &starttls_watchdog);

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "adcheck/app/cli.h"
+#include "adcheck/app/store_commands.h"
 #include "adcheck/output/output.h"
 #include "adcheck/scan/dn.h"
 #include "adcheck/scan/sources.h"
@@ -135,6 +136,10 @@ int cmdScan(const Args& args) {
   if (auto rest = p.rest(); !rest.empty()) return usageError("unexpected argument '" + rest[0] + "'");
   if (!in) return reportError(in.error());
 
+  // With [store] path the scan is recorded (running first, so others see it) and the rows get
+  // their lifecycle; a store error is reported after the output, which is never lost.
+  auto recorder = ScanRecorder::start(in->config, in->source->target());
+  if (!recorder) return reportError(recorder.error());
   scan::ScanOptions options;
   options.config = in->config;
   if (isatty(STDERR_FILENO)) options.progress = printProgress;
@@ -143,6 +148,9 @@ int cmdScan(const Args& args) {
     rows.push_back(output::FindingRow{std::move(f), "new", ""});
   });
   for (auto& r : rows) r.firstSeen = scan::isoTime(summary.started);
+  std::optional<Error> store_error;
+  if (*recorder)
+    if (auto stored = (*recorder)->finish(summary, rows); !stored) store_error = stored.error();
 
   std::ofstream file;
   if (!output.empty()) {
@@ -156,6 +164,7 @@ int cmdScan(const Args& args) {
   else output::writeTable(out, summary, rows, terminalWidth());
   out.flush();
 
+  if (store_error) return reportError(*store_error);
   if (summary.status != scan::ScanStatus::kCompleted) {
     std::cerr << "adcheck: scan " << scan::scanStatusName(summary.status) << ": " << summary.error
               << "\n";

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "adcheck/app/cli.h"
+#include "adcheck/app/store_commands.h"
 
 namespace {
 
@@ -15,8 +16,15 @@ usage:
   adcheck snapshot --config FILE --output FILE.ldif.gz
   adcheck explain  (--config FILE | --snapshot FILE ...) [--format text|json] USER
   adcheck rules    [--format text|json|md]
+  adcheck scans      list --config FILE [--format table|json] [--limit N] [--offset N]
+  adcheck scans      diff --config FILE FROM TO [--format table|json]   (ids, previous, latest)
+  adcheck exceptions add --config FILE (--fingerprint FP | --rule ID --dn-pattern GLOB)
+                         --reason TEXT --owner NAME [--expires YYYY-MM-DD]
+  adcheck exceptions list --config FILE [--all] [--format table|json]
+  adcheck exceptions remove --config FILE ID
 
 scan exit codes: 0 no finding at or above --fail-on (default: low), 1 some, 2 error.
+With [store] path in the configuration file, scan keeps history: status and firstSeen come from it.
 USER for explain: a DN, sAMAccountName or userPrincipalName.
 Secrets never go on the command line: [directory] password_file or ADCHECK_BIND_PASSWORD.
 )";
@@ -36,6 +44,8 @@ int main(int argc, char** argv) {
   if (command == "snapshot") return cmdSnapshot(args);
   if (command == "explain") return cmdExplain(args);
   if (command == "rules") return cmdRules(args);
+  if (command == "scans") return cmdScans(args);
+  if (command == "exceptions") return cmdExceptions(args);
   if (command == "version" || command == "--version") {
     std::cout << "adcheck " << ADCHECK_VERSION << "\n";
     return 0;

@@ -5,12 +5,16 @@
 
 namespace adcheck::ldap {
 
+namespace {
+// ASCII case folding, as LDAP attribute names and DN keywords need; unlike std::tolower it is
+// locale-independent and inlined (the snapshot reader calls this for every attribute line).
+constexpr char asciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+}  // namespace
+
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
+    if (asciiLower(a[i]) != asciiLower(b[i])) return false;
   }
   return true;
 }

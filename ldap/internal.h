@@ -76,7 +76,7 @@ struct Session::Impl {
   SessionOptions options;  // password wiped after the bind
   std::vector<Attempt> attempts;
   bool tls = false;
-  bool tls_handshake_started = false;  // set by libldap's TLS connect callback
+  bool tls_handshake_started = false;  // TCP connected and a TLS handshake began
   int sasl_ssf = 0;
   std::optional<RootDse> root_dse;
 

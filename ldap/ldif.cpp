@@ -4,6 +4,7 @@
 #include <lber.h>
 #include <ldap.h>
 #include <ldif.h>
+#include <stdio_ext.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -179,6 +180,8 @@ Result<LdifReader> LdifReader::open(const std::string& path) {
   s->fp = fopencookie(s.get(), "r", io);
   if (s->fp == nullptr) return fail(ErrorCode::kIo, "cannot read snapshot \"" + path + "\"");
   std::setvbuf(s->fp, nullptr, _IOFBF, 256 * 1024);
+  // One reader, one thread: skip stdio's per-call locking (feof/fgets run once per line).
+  __fsetlocking(s->fp, FSETLOCKING_BYCALLER);
   s->lfp.fp = s->fp;
   s->lfp.prev = nullptr;
   return LdifReader(std::move(s));
@@ -217,7 +220,8 @@ Result<std::optional<Entry>> LdifReader::State::readNext() {
     }
     if (rc == 0) return std::optional<Entry>();
     // Line numbers: the record's buffer holds its lines (and comments just before it); it ended
-    // with a blank line (counted in lineno) unless the file ended.
+    // with a blank line (counted in lineno) unless the file ended. The offsets of its line
+    // breaks are taken now, before ldif_getline and ldif_parse_line2 rewrite the buffer.
     newlines.clear();
     for (const char* p = buf; (p = std::strchr(p, '\n')) != nullptr; ++p)
       newlines.push_back(static_cast<std::size_t>(p - buf));
@@ -232,6 +236,7 @@ Result<std::optional<Entry>> LdifReader::State::readNext() {
 }
 
 Result<std::optional<Entry>> LdifReader::State::parseRecord(unsigned long first_line) {
+  // Physical line of a logical line (for error messages): how many line breaks precede it.
   auto lineOf = [&](const char* p) -> unsigned long {
     const auto offset = static_cast<std::size_t>(p - buf);
     const auto index = std::lower_bound(newlines.begin(), newlines.end(), offset) - newlines.begin();
@@ -243,11 +248,10 @@ Result<std::optional<Entry>> LdifReader::State::parseRecord(unsigned long first_
   char* next = buf;
   char* line = nullptr;
   while ((line = ldif_getline(&next)) != nullptr) {
-    const unsigned long at = lineOf(line);
     // URL values ("attr:< file:///etc/shadow") would be fetched by ldif_parse_line2: refuse.
     const char* colon = std::strchr(line, ':');
     if (colon != nullptr && colon[1] == '<') {
-      return fail(error(at, "URL values (\":<\") are not allowed in a snapshot"));
+      return fail(error(lineOf(line), "URL values (\":<\") are not allowed in a snapshot"));
     }
     berval type{};
     berval value{};
@@ -255,7 +259,7 @@ Result<std::optional<Entry>> LdifReader::State::parseRecord(unsigned long first_
     if (ldif_parse_line2(line, &type, &value, &freeval) != 0) {
       std::string shown(line, std::min<std::size_t>(std::strlen(line), 40));
       std::replace(shown.begin(), shown.end(), '\r', ' ');
-      return fail(error(at, "malformed line (expected \"name: value\" or \"name:: base64\"): \"" +
+      return fail(error(lineOf(line), "malformed line (expected \"name: value\" or \"name:: base64\"): \"" +
                                 shown + "\""));
     }
     std::string_view name(type.bv_val, type.bv_len);
@@ -264,13 +268,13 @@ Result<std::optional<Entry>> LdifReader::State::parseRecord(unsigned long first_
     if (first) {
       first = false;
       if (first_record && iequals(name, "version")) {
-        if (val != "1") return fail(error(at, "unsupported LDIF version \"" + val + "\""));
+        if (val != "1") return fail(error(lineOf(line), "unsupported LDIF version \"" + val + "\""));
         first = true;  // the dn follows (or the record holds only the version)
         first_record = false;
         continue;
       }
       if (!iequals(name, "dn")) {
-        return fail(error(at, "a record must start with \"dn:\", found \"" + std::string(name) +
+        return fail(error(lineOf(line), "a record must start with \"dn:\", found \"" + std::string(name) +
                                   ":\""));
       }
       entry.setDn(std::move(val));
@@ -278,16 +282,16 @@ Result<std::optional<Entry>> LdifReader::State::parseRecord(unsigned long first_
       continue;
     }
     if (iequals(name, "dn")) {
-      return fail(error(at, "a second \"dn:\" in one record (a blank line is missing?)"));
+      return fail(error(lineOf(line), "a second \"dn:\" in one record (a blank line is missing?)"));
     }
     if (iequals(name, "changetype")) {
       if (!iequals(val, "add"))
-        return fail(error(at, "change records (changetype: " + val +
+        return fail(error(lineOf(line), "change records (changetype: " + val +
                                   ") are not snapshots; only entries are accepted"));
       continue;
     }
     if (iequals(name, "control")) {
-      return fail(error(at, "change records (control:) are not snapshots"));
+      return fail(error(lineOf(line), "change records (control:) are not snapshots"));
     }
     entry.add(name, std::move(val));
   }

@@ -278,8 +278,8 @@ Error Session::Impl::errorFromHandle(std::string_view operation, std::string_vie
   const std::string tls_detail = detail::takeTlsLog();
   ErrorContext c = context(operation, dn);
   c.tls_detail = tls_detail;
-  c.tls_handshake = tls_handshake_started && (operation == "connect" || operation == "StartTLS" ||
-                                              operation == "bind");
+  // Only connect and StartTLS run the handshake; later failures are not TLS problems.
+  c.tls_handshake = tls_handshake_started && (operation == "connect" || operation == "StartTLS");
   return mapLdapError(code, detail::diagnosticMessage(ld.get()), {}, c);
 }
 
@@ -547,18 +547,6 @@ const std::vector<Attempt>& Session::failedAttempts() const { return impl_->atte
 BindMode Session::bindMode() const { return impl_->options.bind; }
 bool Session::tls() const { return impl_->tls; }
 int Session::saslSsf() const { return impl_->sasl_ssf; }
-
-Result<std::string> Session::whoAmI() {
-  berval* authzid = nullptr;
-  int rc = ldap_whoami_s(impl_->ld.get(), &authzid, nullptr, nullptr);
-  if (rc != LDAP_SUCCESS) return fail(impl_->errorFromHandle("who-am-I", {}, rc));
-  std::string out;
-  if (authzid != nullptr) {
-    if (authzid->bv_val != nullptr) out.assign(authzid->bv_val, authzid->bv_len);
-    ber_bvfree(authzid);
-  }
-  return out;
-}
 
 Result<RootDse> Session::rootDse() {
   if (impl_->root_dse) return *impl_->root_dse;

@@ -102,9 +102,6 @@ class Session {
   bool tls() const;      // ldaps:// or StartTLS
   int saslSsf() const;   // strength of the SASL security layer (0 for simple / none)
 
-  // The identity the DC sees (RFC 4532 "Who am I?"), e.g. "u:CORP\\svc-adcheck".
-  Result<std::string> whoAmI();
-
   // Read once per session, then cached.
   Result<RootDse> rootDse();
 

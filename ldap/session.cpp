@@ -4,6 +4,7 @@
 #include <ldap.h>
 #include <sasl/sasl.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -50,6 +51,16 @@ void initLibrary() {
     ber_set_option(nullptr, LBER_OPT_LOG_PRINT_FN, reinterpret_cast<const void*>(&captureLog));
     int level = kLdapDebugAnyOnly;
     ldap_set_option(nullptr, LDAP_OPT_DEBUG_LEVEL, &level);
+    // liblber writes with write(2): a DC that resets the connection would otherwise kill the
+    // process with SIGPIPE instead of giving us EPIPE to report. Only when nobody chose a
+    // disposition (Poco already blocks SIGPIPE in every thread it knows).
+    struct sigaction current {};
+    if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+      struct sigaction ignore {};
+      ignore.sa_handler = SIG_IGN;
+      ::sigemptyset(&ignore.sa_mask);
+      ::sigaction(SIGPIPE, &ignore, nullptr);
+    }
   });
 }
 

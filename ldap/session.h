@@ -9,7 +9,12 @@
 //   auto session = Session::open(options);            // first URI that connects AND binds
 //   auto search = session->search({.base = dn, .filter = "(objectClass=user)",
 //                                  .attributes = {"objectGUID", "nTSecurityDescriptor"}});
-//   while (auto entry = search->next()) { if (!*entry) break; ... }  // check entry.has_value()
+//   for (;;) {
+//     auto entry = search->next();
+//     if (!entry) return fail(entry.error());  // lost connection, timeout, ... (says how far)
+//     if (!*entry) break;                      // the last one was handed out
+//     use(**entry);
+//   }
 //
 // Transport rules: a simple bind is only ever sent over TLS (ldaps:// or StartTLS); GSSAPI
 // runs over ldap:// with a Kerberos security layer (sign + seal) that is required, not just

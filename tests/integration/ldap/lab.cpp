@@ -168,6 +168,12 @@ Relay::Relay(const std::string& ip, int target_port, std::size_t limit, Fault fa
   thread_ = std::thread([this] { run(); });
 }
 
+void Relay::resetNow() {
+  reset_ = true;
+  while (!reset_done_) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let the RST arrive
+}
+
 Relay::~Relay() {
   stop_ = true;
   thread_.join();
@@ -194,6 +200,15 @@ void Relay::run() {
   std::size_t downstream = 0;
   std::vector<char> buf(16384);
   while (!stop_) {
+    if (reset_) {
+      linger hard{1, 0};
+      ::setsockopt(client, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+      ::close(client);
+      ::close(server);
+      faulted_ = true;
+      reset_done_ = true;
+      return;
+    }
     if (faulted_) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       continue;

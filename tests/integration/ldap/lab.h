@@ -92,6 +92,8 @@ class Relay {
   Relay& operator=(const Relay&) = delete;
   int port() const { return port_; }
   bool faulted() const { return faulted_; }
+  // Resets the client connection now (TCP RST), as a DC or firewall dropping an idle session.
+  void resetNow();
 
  private:
   void run();
@@ -103,6 +105,8 @@ class Relay {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<bool> faulted_{false};
+  std::atomic<bool> reset_{false};
+  std::atomic<bool> reset_done_{false};
   std::thread thread_;
 };
 

@@ -314,6 +314,34 @@ TEST_F(Search, DroppedConnectionMidSearchSaysHowManyEntriesArrived) {
   auto again = search->next();
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::kServerDown);
+  // The session reports the lost connection on later use too (and nothing raises SIGPIPE).
+  auto read = s->readEntry(lab_.base_dn, {"objectClass"});
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().code, ErrorCode::kServerDown) << read.error().toString();
+  auto next_search = s->search(allUsersWithDescriptors(lab_));
+  if (next_search) {
+    auto first = next_search->next();
+    ASSERT_FALSE(first);
+    EXPECT_EQ(first.error().code, ErrorCode::kServerDown);
+  } else {
+    EXPECT_EQ(next_search.error().code, ErrorCode::kServerDown);
+  }
+}
+
+TEST_F(Search, ConnectionResetWhileIdleIsAnErrorNotASignal) {
+  Relay relay(lab_.ip, 636, SIZE_MAX, Relay::Fault::kDrop);
+  SessionOptions o = ldaps();
+  o.uris = {"ldaps://" + lab_.host + ":" + std::to_string(relay.port())};
+  auto s = Session::open(o);
+  ASSERT_OK(s);
+  relay.resetNow();
+  // Writing to a reset connection raises SIGPIPE unless it is ignored; the process must live
+  // and get an error it can act on (several times: each call writes again).
+  for (int i = 0; i < 3; ++i) {
+    auto read = s->readEntry(lab_.base_dn, {"objectClass"});
+    ASSERT_FALSE(read);
+    EXPECT_EQ(read.error().code, ErrorCode::kServerDown) << read.error().toString();
+  }
 }
 
 TEST_F(Search, StalledConnectionTimesOut) {

@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -235,6 +236,62 @@ Result<std::optional<Entry>> LdifReader::State::readNext() {
   }
 }
 
+namespace {
+
+// RFC 4648 base64 as LDIF carries it: leading spaces skipped, and the '\r' pairs that
+// ldif_getline leaves where it unfolded continuation lines ignored. Strict otherwise: a
+// character outside the alphabet, or padding anywhere but the end, is an error.
+bool decodeBase64(const char* p, std::string& out) {
+  static const auto kTable = [] {
+    std::array<std::int8_t, 256> t{};
+    t.fill(-1);
+    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
+    return t;
+  }();
+  while (*p == ' ') ++p;
+  // Sized once and written through a pointer: a push_back per byte cost more than libldap.
+  out.resize(std::strlen(p) / 4 * 3 + 3);
+  char* o = out.data();
+  std::uint32_t acc = 0;
+  int k = 0;  // characters in the current group of four
+  int pad = 0;
+  for (; *p != '\0'; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c == '\r') continue;
+    if (c == '=') {
+      ++pad;
+      continue;
+    }
+    const int v = kTable[c];
+    if (v < 0 || pad != 0) return false;
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    if (++k == 4) {
+      o[0] = static_cast<char>(acc >> 16);
+      o[1] = static_cast<char>(acc >> 8);
+      o[2] = static_cast<char>(acc);
+      o += 3;
+      acc = 0;
+      k = 0;
+    }
+  }
+  // The last group: 2 characters carry 1 byte, 3 carry 2; their spare bits must be zero, and
+  // padding (if any) completes the group to four.
+  if (k == 1 || (pad != 0 && k + pad != 4) || pad > 2) return false;
+  if (k == 2) {
+    if (acc & 0xF) return false;
+    *o++ = static_cast<char>(acc >> 4);
+  } else if (k == 3) {
+    if (acc & 0x3) return false;
+    *o++ = static_cast<char>(acc >> 10);
+    *o++ = static_cast<char>(acc >> 2);
+  }
+  out.resize(static_cast<std::size_t>(o - out.data()));
+  return true;
+}
+
+}  // namespace
+
 Result<std::optional<Entry>> LdifReader::State::parseRecord(unsigned long first_line) {
   // Physical line of a logical line (for error messages): how many line breaks precede it.
   auto lineOf = [&](const char* p) -> unsigned long {
@@ -253,18 +310,28 @@ Result<std::optional<Entry>> LdifReader::State::parseRecord(unsigned long first_
     if (colon != nullptr && colon[1] == '<') {
       return fail(error(lineOf(line), "URL values (\":<\") are not allowed in a snapshot"));
     }
-    berval type{};
-    berval value{};
-    int freeval = 0;
-    if (ldif_parse_line2(line, &type, &value, &freeval) != 0) {
-      std::string shown(line, std::min<std::size_t>(std::strlen(line), 40));
-      std::replace(shown.begin(), shown.end(), '\r', ' ');
-      return fail(error(lineOf(line), "malformed line (expected \"name: value\" or \"name:: base64\"): \"" +
-                                shown + "\""));
+    std::string_view name;
+    std::string val;
+    if (colon != nullptr && colon != line && colon[1] == ':') {
+      // "name:: base64": decoded here rather than by ldif_parse_line2, whose decoder alone was
+      // ~30% of an offline scan (callgrind); same syntax, folded lines included.
+      name = std::string_view(line, static_cast<std::size_t>(colon - line));
+      if (!decodeBase64(colon + 2, val))
+        return fail(error(lineOf(line), "invalid base64 value of \"" + std::string(name) + "\""));
+    } else {
+      berval type{};
+      berval value{};
+      int freeval = 0;
+      if (ldif_parse_line2(line, &type, &value, &freeval) != 0) {
+        std::string shown(line, std::min<std::size_t>(std::strlen(line), 40));
+        std::replace(shown.begin(), shown.end(), '\r', ' ');
+        return fail(error(lineOf(line), "malformed line (expected \"name: value\" or \"name:: base64\"): \"" +
+                                  shown + "\""));
+      }
+      name = std::string_view(type.bv_val, type.bv_len);
+      val.assign(value.bv_val != nullptr ? value.bv_val : "", value.bv_len);
+      if (freeval) ber_memfree(value.bv_val);
     }
-    std::string_view name(type.bv_val, type.bv_len);
-    std::string val(value.bv_val != nullptr ? value.bv_val : "", value.bv_len);
-    if (freeval) ber_memfree(value.bv_val);
     if (first) {
       first = false;
       if (first_record && iequals(name, "version")) {

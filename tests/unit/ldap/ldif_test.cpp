@@ -243,7 +243,9 @@ TEST_F(LdifTest, GarbledRecordsNameFileAndLine) {
   const std::vector<Case> cases = {
       {"dn: CN=a,DC=x\ncn: a\n\ncn: no dn here\n", ":4:", "must start with \"dn:\""},
       {"version: 1\n\ndn: CN=a,DC=x\nbroken line without colon\n", ":4:", "malformed line"},
-      {"dn: CN=a,DC=x\nobjectGUID:: %%%notbase64%%%\n", ":2:", "malformed line"},
+      {"dn: CN=a,DC=x\nobjectGUID:: %%%notbase64%%%\n", ":2:", "invalid base64 value of \"objectGUID\""},
+      {"dn: CN=a,DC=x\nobjectGUID:: AAAA=AAA\n", ":2:", "invalid base64"},
+      {"dn: CN=a,DC=x\nobjectGUID:: AB==\n", ":2:", "invalid base64"},
       {"dn: CN=a,DC=x\ncn: a\ndn: CN=b,DC=x\n", ":3:", "second \"dn:\""},
       {"# comment\n# comment\ndn: CN=a,DC=x\nphoto:< file:///etc/passwd\n", ":4:", "URL values"},
       {"dn: CN=a,DC=x\n\ninclude: file:///etc/passwd\n\n", "", "\"include:\" lines are not allowed"},
@@ -326,6 +328,30 @@ TEST_F(LdifTest, WriterRefusesBadAttributeNamesAndCleansUp) {
   ASSERT_FALSE(nodir);
   EXPECT_EQ(nodir.error().code, ErrorCode::kIo);
   EXPECT_THAT(nodir.error().message, HasSubstr("no/such/dir/x.ldif"));
+}
+
+// The base64 fast path decodes what libldap's LDIF writer folds, byte for byte.
+TEST(LdifBase64, FoldedValuesOfEveryLengthRoundTrip) {
+  test::TempDir dir;
+  const std::string path = dir.file("b64.ldif");
+  for (std::size_t len : {0u, 1u, 2u, 3u, 4u, 5u, 57u, 58u, 59u, 76u, 77u, 1000u, 2731u}) {
+    std::string value;
+    for (std::size_t i = 0; i < len; ++i) value.push_back(static_cast<char>((i * 131 + len) & 0xFF));
+    {
+      auto w = LdifWriter::create(path, LdifWriterOptions{false, 6, 76});
+      ASSERT_TRUE(w) << w.error().toString();
+      Entry e("CN=b64,DC=x");
+      e.add("nTSecurityDescriptor", value + std::string(1, '\0'));
+      ASSERT_TRUE(w->write(e));
+      ASSERT_TRUE(w->close());
+    }
+    auto r = LdifReader::open(path);
+    ASSERT_TRUE(r);
+    auto e = r->next();
+    ASSERT_TRUE(e) << e.error().toString();
+    ASSERT_TRUE(*e);
+    EXPECT_EQ((*e)->firstOr("nTSecurityDescriptor"), value + std::string(1, '\0')) << len;
+  }
 }
 
 }  // namespace

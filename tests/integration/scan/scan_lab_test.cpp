@@ -14,6 +14,7 @@
 #include "adcheck/scan/dn.h"
 #include "adcheck/scan/engine.h"
 #include "adcheck/scan/sources.h"
+#include "tests/integration/ldap/lab.h"
 #include "tests/support/lab_fixture.h"
 
 namespace adcheck {
@@ -274,6 +275,26 @@ TEST_F(ScanLab, TruncatedSnapshotEndsPartialWithExitCode2) {
   auto [rc_cut, out_cut] = testing::run(testing::adcheckBinary() + " scan --snapshot " + cut + " --format json");
   EXPECT_EQ(rc_cut, 2) << out_cut.substr(0, 500);
   EXPECT_NE(out_cut.find("partial"), std::string::npos) << out_cut.substr(0, 500);
+}
+
+TEST_F(ScanLab, DcDroppingTheConnectionMidStreamEndsTheScanPartialAndSaysHowFar) {
+  // A relay between adcheck and the DC cuts the connection after ~1 MB: the context is read,
+  // the user stream is cut part-way.
+  ldap::lab::Relay relay(lab_->str("ip"), 636, 1024 * 1024, ldap::lab::Relay::Fault::kDrop);
+  auto cfg = testing::labConfig(*lab_, Identity::kReaderLdaps);
+  cfg.directory.uris = {"ldaps://" + lab_->str("host") + ":" + std::to_string(relay.port())};
+  auto opts = scan::sessionOptions(cfg.directory);
+  ASSERT_TRUE(opts) << opts.error().toString();
+  auto session = ldap::Session::open(*opts);
+  ASSERT_TRUE(session) << session.error().toString();
+  scan::LiveSource source(*session, cfg);
+  auto cut = scanWith(source, cfg);
+  EXPECT_TRUE(relay.faulted());
+  EXPECT_EQ(cut.summary.status, scan::ScanStatus::kPartial) << cut.summary.error;
+  EXPECT_GT(cut.summary.objectsScanned, 0u);
+  EXPECT_LT(cut.summary.objectsScanned, admin_->summary.objectsScanned);
+  EXPECT_NE(cut.summary.error.find("objects evaluated"), std::string::npos) << cut.summary.error;
+  EXPECT_NE(cut.summary.error.find("lost"), std::string::npos) << cut.summary.error;
 }
 
 }  // namespace

@@ -598,32 +598,12 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
     const Cell when_cell = completed ? Cell{std::int64_t{when}} : Cell{};
     const Cell scan_cell = completed ? Cell{std::int64_t{scan_id}} : Cell{};
 
-    // One pass in input order: each finding's lifecycle and exception, its identity when new, and
-    // its row for this scan. The next chunk is prepared on another core meanwhile (the future
-    // joins on every way out of this scope). A repeated fingerprint is stored once.
-    std::deque<std::vector<std::string>> fingerprints;  // kept alive: `seen` views them
-    std::unordered_map<std::string_view, std::size_t> seen;
-    seen.reserve(findings.size());
-    std::future<PreparedChunk> next;
-    auto launch = [&](std::size_t begin) {
-      return std::async(std::launch::async, prepareChunk, std::cref(findings), begin,
-                        std::min(findings.size(), begin + kChunk));
-    };
-    if (!findings.empty()) next = launch(0);
     Int64 last_remediation = 0;
     const std::string* last_remediation_text = nullptr;
-    for (std::size_t begin = 0; begin < findings.size(); begin += kChunk) {
-      PreparedChunk chunk = next.get();
-      if (begin + kChunk < findings.size()) next = launch(begin + kChunk);
-      fingerprints.push_back(std::move(chunk.fingerprints));
-      const auto& fps = fingerprints.back();
-      for (std::size_t k = 0; k < fps.size(); ++k) {
-      const std::size_t i = begin + k;
-      auto [seen_it, inserted] = seen.emplace(fps[k], states.size());
-      slot_of[i] = seen_it->second;
-      if (!inserted) continue;
+    // One distinct finding: its lifecycle and exception, its identity when new, its row here.
+    auto write_finding = [&](std::size_t i, const std::string& fingerprint,
+                             const std::string& details) {
       const auto& f = findings[i];
-      const std::string& fingerprint = fps[k];
       Identity* ident = nullptr;
       if (!identities.empty())
         if (auto it = identities.find(fingerprint); it != identities.end()) ident = &it->second;
@@ -707,11 +687,35 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
                           std::string_view(f.dn),
                           std::string_view(f.samAccountName),
                           std::string_view(f.summary),
-                          std::string_view(chunk.details[k]),
+                          std::string_view(details),
                           std::int64_t{last_remediation}};
       occurrence_insert->add(row);
-      if (states.size() % kProgressEvery == 0 && options_.writeProgress)
-        options_.writeProgress(states.size(), findings.size());
+    };
+
+    // One pass in input order; the next chunk's fingerprints and JSON are prepared on another
+    // core meanwhile (the future joins on every way out of this scope). A repeated fingerprint
+    // is stored once.
+    std::deque<std::vector<std::string>> fingerprints;  // kept alive: `seen` views them
+    std::unordered_map<std::string_view, std::size_t> seen;
+    seen.reserve(findings.size());
+    std::future<PreparedChunk> next;
+    auto launch = [&](std::size_t begin) {
+      return std::async(std::launch::async, prepareChunk, std::cref(findings), begin,
+                        std::min(findings.size(), begin + kChunk));
+    };
+    if (!findings.empty()) next = launch(0);
+    for (std::size_t begin = 0; begin < findings.size(); begin += kChunk) {
+      PreparedChunk chunk = next.get();
+      if (begin + kChunk < findings.size()) next = launch(begin + kChunk);
+      fingerprints.push_back(std::move(chunk.fingerprints));
+      const auto& fps = fingerprints.back();
+      for (std::size_t k = 0; k < fps.size(); ++k) {
+        auto [it, inserted] = seen.emplace(fps[k], states.size());
+        slot_of[begin + k] = it->second;
+        if (!inserted) continue;
+        write_finding(begin + k, fps[k], chunk.details[k]);
+        if (states.size() % kProgressEvery == 0 && options_.writeProgress)
+          options_.writeProgress(states.size(), findings.size());
       }
     }
     identity_insert->flush();

@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <vector>
 
 #include "adcheck/store/sql_store.h"
 
@@ -33,17 +34,28 @@ class SqliteBulkInsert final : public BulkInsert {
   SqliteBulkInsert& operator=(const SqliteBulkInsert&) = delete;
 
   void add(std::span<const Cell> row) override {
+    if (bound_.size() != row.size()) bound_.assign(row.size(), Bound{});
     int column = 1;
     for (const auto& cell : row) {
       int rc = SQLITE_OK;
+      // Bindings survive sqlite3_reset: an integer or NULL equal to the last row's (the scan id,
+      // its time, absent exceptions) is not bound again. Text always is (its buffer changes).
+      auto& last = bound_[static_cast<std::size_t>(column - 1)];
       if (const auto* i = std::get_if<std::int64_t>(&cell)) {
-        rc = sqlite3_bind_int64(stmt_, column, *i);
+        if (last.kind != Bound::kInt || last.value != *i) {
+          rc = sqlite3_bind_int64(stmt_, column, *i);
+          last = Bound{Bound::kInt, *i};
+        }
+      } else if (std::holds_alternative<std::monostate>(cell)) {
+        if (last.kind != Bound::kNull) {
+          rc = sqlite3_bind_null(stmt_, column);
+          last = Bound{Bound::kNull, 0};
+        }
       } else if (const auto* t = std::get_if<std::string_view>(&cell)) {
+        last = Bound{Bound::kText, 0};
         // SQLITE_STATIC: the text lives until the step below; a null pointer would mean NULL.
         rc = sqlite3_bind_text(stmt_, column, t->data() != nullptr ? t->data() : "",
                                static_cast<int>(t->size()), SQLITE_STATIC);
-      } else {
-        rc = sqlite3_bind_null(stmt_, column);
       }
       if (rc != SQLITE_OK) raise(rc, "binding column " + std::to_string(column));
       ++column;
@@ -61,8 +73,14 @@ class SqliteBulkInsert final : public BulkInsert {
     throw sq::SQLiteException(what);  // throwException always throws; for the compiler
   }
 
+  struct Bound {
+    enum Kind { kUnbound, kNull, kInt, kText } kind = kUnbound;
+    std::int64_t value = 0;
+  };
+
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+  std::vector<Bound> bound_;  // what each column holds from the previous row
 };
 
 class SqliteDialect final : public Dialect {

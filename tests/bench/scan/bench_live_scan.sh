@@ -15,6 +15,7 @@ lab=$build/bench-lab
 [[ -x $adcheck ]] || { echo "build adcheck first: $adcheck is missing"; exit 2; }
 
 /usr/bin/python3 "$src/tests/lab/lab.py" up --dir "$lab" --users "$users" >&2
+trap '/usr/bin/python3 "$src/tests/lab/lab.py" down --dir "$lab" >&2' EXIT
 eval "$(/usr/bin/python3 "$src/tests/lab/lab.py" env --dir "$lab")"
 read -r uri base <<<"$(/usr/bin/python3 -c "import json;l=json.load(open('$lab/lab.json'));print(l['ldap_uri'],l['base_dn'])")"
 conf="CN=Configuration,$base"; schema="CN=Schema,$conf"

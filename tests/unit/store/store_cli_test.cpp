@@ -121,6 +121,53 @@ TEST_F(StoreCli, ExceptionsAddListRemove) {
   EXPECT_NE(missing.find("exception 9 does not exist"), std::string::npos) << missing;
 }
 
+// A one-user snapshot: MOB-BITMASK-INVALID fires on it without any other context.
+constexpr const char* kSnapshot =
+    "dn:\n"
+    "defaultNamingContext: DC=corp,DC=example,DC=com\n"
+    "\n"
+    "dn: CN=Wireless 16,OU=Sales,DC=corp,DC=example,DC=com\n"
+    "objectClass: top\n"
+    "objectClass: user\n"
+    "sAMAccountName: wl-16\n"
+    "objectGUID:: AAECAwQFBgcICQoLDA0ODw==\n"
+    "homeMDB: CN=DB1,CN=Databases,CN=Exchange\n"
+    "msExchOmaAdminWirelessEnable: 16\n";
+
+TEST_F(StoreCli, ScanRecordsHistoryOnlyWhenTheConfigSetsAStore) {
+  const auto snapshot = dir_.file("one.ldif");
+  std::ofstream(snapshot) << kSnapshot;
+  const auto scan = "scan --snapshot " + snapshot + " --format csv --config ";
+  auto [rc1, first] = adcheck(scan + config_);
+  EXPECT_EQ(rc1, 1) << first;
+  EXPECT_NE(first.find("\"MOB-BITMASK-INVALID\",\"low\",\"new\""), std::string::npos) << first;
+  auto [rc2, second] = adcheck(scan + config_);
+  EXPECT_EQ(rc2, 1) << second;
+  EXPECT_NE(second.find("\"MOB-BITMASK-INVALID\",\"low\",\"open\""), std::string::npos) << second;
+  auto [rc3, list] = adcheck("scans list --config " + config_ + " --format json");
+  ASSERT_EQ(rc3, 0) << list;
+  auto json = Poco::JSON::Parser().parse(list).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(json->getValue<int>("total"), 2);
+  EXPECT_EQ(json->getArray("scans")->getObject(0)->getValue<std::string>("target"),
+            "snapshot:" + snapshot);
+
+  // Without [store] path nothing is written, and every finding is new.
+  const auto plain = dir_.file("plain.ini");
+  std::ofstream(plain) << "[rules]\nenabled = all\n";
+  std::filesystem::remove(path_);
+  auto [rc4, out] = adcheck(scan + plain);
+  EXPECT_EQ(rc4, 1) << out;
+  EXPECT_NE(out.find("\"new\""), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(path_));
+
+  // A store that cannot be opened stops the scan before the directory is read.
+  const auto broken = dir_.file("broken.ini");
+  std::ofstream(broken) << "[store]\npath = " << dir_.file("missing/adcheck.sqlite") << "\n";
+  auto [rc5, err] = adcheck(scan + broken);
+  EXPECT_EQ(rc5, 2) << err;
+  EXPECT_NE(err.find("does not exist"), std::string::npos) << err;
+}
+
 TEST_F(StoreCli, ExceptionsAddRefusesWhatCannotBeRight) {
   { openStore(path_); }
   struct Case {

@@ -1,6 +1,19 @@
+#include <iostream>
+
 #include "adcheck/app/cli.h"
 
 namespace adcheck::app {
+
+int usageError(const std::string& message) {
+  std::cerr << "adcheck: " << message << " (see adcheck help)\n";
+  return 2;
+}
+
+int reportError(const Error& e) {
+  std::cerr << "adcheck: error: " << e.message << "\n";
+  if (!e.hint.empty()) std::cerr << "  fix: " << e.hint << "\n";
+  return 2;
+}
 
 const std::string* ArgParser::value(const std::string& name) {
   for (std::size_t i = 0; i < args_.size(); ++i) {

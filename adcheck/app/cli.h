@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "adcheck/core/error.h"
+
 namespace adcheck::app {
 
 using Args = std::vector<std::string>;
@@ -12,6 +14,10 @@ int cmdScan(const Args& args);
 int cmdSnapshot(const Args& args);
 int cmdExplain(const Args& args);
 int cmdRules(const Args& args);
+
+// Errors on stderr, the same way for every command; both return exit code 2.
+int usageError(const std::string& message);
+int reportError(const Error& error);
 
 // Small argument helpers shared by the commands.
 struct ArgParser {

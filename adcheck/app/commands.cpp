@@ -23,16 +23,6 @@ namespace {
 
 constexpr int kExitError = 2;
 
-int usageError(const std::string& message) {
-  std::cerr << "adcheck: " << message << " (see adcheck help)\n";
-  return kExitError;
-}
-
-int reportError(const Error& e) {
-  std::cerr << "adcheck: error: " << e.message << "\n";
-  if (!e.hint.empty()) std::cerr << "  fix: " << e.hint << "\n";
-  return kExitError;
-}
 
 std::size_t terminalWidth() {
   winsize w{};

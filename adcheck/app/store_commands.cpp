@@ -13,31 +13,16 @@
 #include <iostream>
 #include <sstream>
 
+#include "adcheck/output/output.h"
 #include "adcheck/store/sqlite_store.h"
 #include "rules/rule.h"
 
 namespace adcheck::app {
 namespace {
 
-constexpr int kExitError = 2;
 
-int usageError(const std::string& message) {
-  std::cerr << "adcheck: " << message << " (see adcheck help)\n";
-  return kExitError;
-}
 
-int reportError(const Error& e) {
-  std::cerr << "adcheck: error: " << e.message << "\n";
-  if (!e.hint.empty()) std::cerr << "  fix: " << e.hint << "\n";
-  return kExitError;
-}
-
-// Text from the directory is untrusted: no control characters reach the terminal.
-std::string printable(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
-  return out;
-}
+using output::printable;
 
 std::string fit(const std::string& s, std::size_t width) {
   std::string p = printable(s);

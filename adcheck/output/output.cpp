@@ -79,14 +79,13 @@ std::string fit(const std::string& s, std::size_t width) {
   return out + "~" + std::string(width - n - 1, ' ');
 }
 
-// Control characters from AD text never reach the terminal raw.
+}  // namespace
+
 std::string printable(const std::string& s) {
   std::string out;
   for (unsigned char c : s) out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
   return out;
 }
-
-}  // namespace
 
 std::string summaryJson(const scan::ScanSummary& summary) {
   std::ostringstream out;

@@ -29,4 +29,7 @@ std::string csvCell(const std::string& value);
 
 std::string summaryJson(const scan::ScanSummary& summary);
 
+// Text from the directory is untrusted: control characters never reach the terminal raw.
+std::string printable(const std::string& value);
+
 }  // namespace adcheck::output

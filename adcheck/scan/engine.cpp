@@ -33,6 +33,13 @@ class ProgressReporter {
 
 std::time_t nowOr(std::time_t t) { return t != 0 ? t : std::time(nullptr); }
 
+bool ruleCouldRun(std::string_view id, const Context& ctx) {
+  if (id == "EAS-DEVICE-RIGHTS-MISSING") return ctx.exchangeGroupsFound && ctx.easDevicesClass.has_value();
+  if (id == "ADM-ADMINSDHOLDER-ACL") return !ctx.adminSdHolderSd.empty();
+  if (id == "ADM-SDPROP-EXCLUSIONS") return ctx.dsHeuristicsRead;
+  return true;
+}
+
 std::set<std::string> unnamedAdminSdHolderTrustees(const Context& ctx) {
   std::set<std::string> out;
   if (ctx.adminSdHolderSd.empty()) return out;
@@ -199,6 +206,9 @@ ScanSummary runScan(EntrySource& source, const ScanOptions& options, const Findi
     }
   }
   if (!ctx) ctx = builder.finish();
+  // A rule whose inputs were missing did not run: it must not be listed, or the store would take
+  // the absence of its findings for "resolved".
+  std::erase_if(summary.rulesRun, [&](const std::string& id) { return !ruleCouldRun(id, *ctx); });
   for (auto& w : ctx->warnings) summary.warnings.push_back(w);
   for (auto& w : source.warnings()) summary.warnings.push_back(w);
 

@@ -59,7 +59,7 @@ struct ScanSummary {
   std::vector<ObjectError> objectErrors;
   std::vector<std::string> warnings;
   std::string error;  // why the scan failed or is partial
-  std::vector<std::string> rulesRun;
+  std::vector<std::string> rulesRun;  // enabled rules whose inputs were all read
 };
 
 struct ScanOptions {

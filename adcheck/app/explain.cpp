@@ -167,7 +167,8 @@ void printText(const Poco::JSON::Object::Ptr& s) {
   out << "GUID / SID  " << str(s, "objectGuid") << "  " << str(s, "objectSid") << "\n";
   out << "Mailbox     " << (s->getValue<bool>("mailbox") ? "yes" : "no") << "\n";
   auto mobile = s->getObject("mobile");
-  out << "Mobile      msExchOmaAdminWirelessEnable = " << str(mobile, "msExchOmaAdminWirelessEnable")
+  const auto wireless = str(mobile, "msExchOmaAdminWirelessEnable");
+  out << "Mobile      msExchOmaAdminWirelessEnable " << (wireless == "-" ? "not set" : "= " + wireless)
       << ": ActiveSync " << (mobile->getValue<bool>("activeSyncEnabled") ? "enabled" : "DISABLED");
   auto decoded = mobile->getArray("decoded");
   for (std::size_t i = 0; i < decoded->size(); ++i) out << "; " << decoded->get(i).toString();

@@ -235,6 +235,11 @@ int cmdExplain(const Args& args) {
     return 2;
   }
   auto rest = p.rest();
+  // "--snapshot A.ldif B.ldif USER": the list swallows USER; the last value is the user then.
+  if (rest.empty() && snapshots.size() >= 2) {
+    rest.push_back(snapshots.back());
+    snapshots.pop_back();
+  }
   if (rest.size() != 1) {
     std::cerr << "adcheck: explain needs exactly one USER (a DN, sAMAccountName or UPN)\n";
     return 2;

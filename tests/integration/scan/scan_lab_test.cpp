@@ -268,6 +268,11 @@ TEST_F(ScanLab, TruncatedSnapshotEndsPartialWithExitCode2) {
   auto full = testing::scratchFile("full.ldif", "");
   auto [rc, out] = testing::run(testing::adcheckBinary() + " snapshot --config " + ini + " --output " + full);
   ASSERT_EQ(rc, 0) << out;
+  // explain works offline on the same file: "--snapshot FILE USER".
+  auto [rc_x, out_x] = testing::run(testing::adcheckBinary() + " explain --format json --snapshot " + full + " deny-es");
+  ASSERT_EQ(rc_x, 0) << out_x.substr(0, 300);
+  auto story = Poco::JSON::Parser().parse(out_x.substr(out_x.find('{'))).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(story->getObject("activeSyncRights")->getValue<std::string>("decision"), "denied");
   std::ifstream in(full, std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), {});
   ASSERT_GT(text.size(), 10000u);

@@ -3,6 +3,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -141,6 +142,16 @@ int cmdScan(const Args& args) {
   std::optional<Error> store_error;
   if (*recorder)
     if (auto stored = (*recorder)->finish(summary, rows); !stored) store_error = stored.error();
+
+  // Worst first, then by rule and object: the same directory always prints the same way.
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+    const auto& x = a.finding;
+    const auto& y = b.finding;
+    if (x.severity != y.severity) return x.severity > y.severity;
+    if (x.rule != y.rule) return x.rule < y.rule;
+    if (x.dn != y.dn) return x.dn < y.dn;
+    return x.key < y.key;
+  });
 
   std::ofstream file;
   if (!output.empty()) {

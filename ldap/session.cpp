@@ -559,6 +559,17 @@ BindMode Session::bindMode() const { return impl_->options.bind; }
 bool Session::tls() const { return impl_->tls; }
 int Session::saslSsf() const { return impl_->sasl_ssf; }
 
+std::string Session::boundName() const {
+  if (impl_->options.bind == BindMode::kSimple) return impl_->options.user;
+  char* name = nullptr;
+  if (ldap_get_option(impl_->ld.get(), LDAP_OPT_X_SASL_USERNAME, &name) != LDAP_OPT_SUCCESS ||
+      name == nullptr)
+    return impl_->options.user;
+  std::string out(name);
+  ber_memfree(name);
+  return out;
+}
+
 Result<RootDse> Session::rootDse() {
   if (impl_->root_dse) return *impl_->root_dse;
   static const std::vector<std::string> kAttributes = {

@@ -106,6 +106,10 @@ class Session {
   BindMode bindMode() const;
   bool tls() const;      // ldaps:// or StartTLS
   int saslSsf() const;   // strength of the SASL security layer (0 for simple / none)
+  // Who the directory thinks we are: the configured user for simple binds, the SASL
+  // authentication id for GSSAPI ("Administrator@CORP.EXAMPLE.COM", or "Administrator"); empty
+  // when unknown.
+  std::string boundName() const;
 
   // Read once per session, then cached.
   Result<RootDse> rootDse();

@@ -74,6 +74,7 @@ EntryKind classify(const ldap::Entry& e) {
   const auto* oc = e.values("objectClass");
   if (oc == nullptr) {
     if (e.has("msDS-ReplAttributeMetaData")) return EntryKind::kReplMetadata;
+    if (e.has("tokenGroups")) return EntryKind::kScannerToken;
     return EntryKind::kOther;
   }
   if (hasClass(*oc, "msExchActiveSyncDevice")) return EntryKind::kDevice;
@@ -125,6 +126,11 @@ void ContextBuilder::add(const ldap::Entry& e, EntryKind kind) {
       bool is_class = hasClass(*e.values("objectClass"), "classSchema");
       c.names.add(*guid, name, is_class ? sec::GuidKind::kClass : sec::GuidKind::kAttribute);
       c.schemaGuidByName[dnKey(name)] = *guid;
+      if (ldap::iequals(name, "homeMDB")) {
+        c.homeMdbAttribute = *guid;
+        if (auto ps = e.first("attributeSecurityGUID"); ps && ps->size() == 16)
+          if (auto set = sec::Guid::fromWire(sec::asBytes(*ps))) c.homeMdbPropertySet = *set;
+      }
       if (is_class && ldap::iequals(name, "msExchActiveSyncDevices")) {
         c.easDevicesClass = *guid;
         c.exchangeSchemaPresent = true;
@@ -218,6 +224,19 @@ void ContextBuilder::add(const ldap::Entry& e, EntryKind kind) {
       if (const auto* v = e.values("msDS-ReplAttributeMetaData"))
         if (auto t = adminCountChange(*v)) c.adminCountSince[dnKey(e.dn())] = *t;
       break;
+    case EntryKind::kScannerToken: {
+      sec::Token token;
+      for (const char* attr : {"objectSid", "tokenGroups"})
+        if (const auto* v = e.values(attr))
+          for (const auto& raw : *v)
+            if (auto sid = sec::Sid::fromBytes(sec::asBytes(raw))) token.add(*sid);
+      // What every authenticated bind holds besides its groups.
+      token.add(sec::kSidEveryone);
+      token.add(sec::kSidAuthenticatedUsers);
+      c.scannerToken = std::move(token);
+      c.scannerDn = e.dn();
+      break;
+    }
     case EntryKind::kScannedObject:
     case EntryKind::kOther:
       break;
@@ -294,10 +313,35 @@ std::unique_ptr<Context> ContextBuilder::finish() {
       if (!g.builtin && g.rid == rid && !c.protectedByDn.contains(key))
         c.protectedByDn[key].add(g.sam, g.sam + " (protected group itself)");
 
-  // --- The Exchange token: configured groups, every group they are nested in, WD, AU.
   std::unordered_map<std::string, std::vector<const GroupInfo*>> parents;
   for (const auto& [key, g] : c.groups)
     for (const auto& m : g.members) parents[dnKey(m)].push_back(&g);
+
+  // Groups that hold Everyone or Authenticated Users (as foreign security principals, e.g.
+  // Pre-Windows 2000 Compatible Access) and the groups above them belong to every authenticated
+  // token, though tokenGroups never lists them.
+  std::vector<sec::Sid> everybody_groups;
+  {
+    std::set<std::string> seen_wk;
+    std::deque<std::string> q;
+    for (const auto& [key, g] : c.groups)
+      for (const auto& m : g.members) {
+        auto v = firstRdnValue(m);
+        if ((v == "S-1-5-11" || v == "S-1-1-0") && seen_wk.insert(key).second) q.push_back(key);
+      }
+    while (!q.empty()) {
+      auto key = q.front();
+      q.pop_front();
+      if (auto sid = sec::Sid::fromString(c.groups.at(key).sid)) everybody_groups.push_back(*sid);
+      if (auto it = parents.find(key); it != parents.end())
+        for (const auto* p : it->second)
+          if (seen_wk.insert(dnKey(p->dn)).second) q.push_back(dnKey(p->dn));
+    }
+  }
+  if (c.scannerToken)
+    for (const auto& sid : everybody_groups) c.scannerToken->add(sid);
+
+  // --- The Exchange token: configured groups, every group they are nested in, WD, AU.
   sec::Token token;
   std::set<std::string> seen;
   std::deque<std::string> queue;
@@ -321,6 +365,7 @@ std::unique_ptr<Context> ContextBuilder::finish() {
   }
   token.add(sec::kSidEveryone);
   token.add(sec::kSidAuthenticatedUsers);
+  for (const auto& sid : everybody_groups) token.add(sid);
   c.exchangeToken = std::move(token);
   if (!c.exchangeGroupsFound) {
     std::string names;

@@ -19,6 +19,7 @@ enum class EntryKind {
   kDeviceContainer,
   kDevice,
   kReplMetadata,  // msDS-ReplAttributeMetaData without objectClass (adminCount dates)
+  kScannerToken,  // tokenGroups (and objectSid) of the scan account, without objectClass
   kScannedObject,
   kOther,
 };

@@ -33,6 +33,18 @@ class ProgressReporter {
 
 std::time_t nowOr(std::time_t t) { return t != 0 ? t : std::time(nullptr); }
 
+// Whether the scan account may read homeMDB on the user (directly or through its property set):
+// if not, a missing homeMDB means "cannot see", not "no mailbox". Unknown token or schema: yes.
+bool mayReadMailboxState(const UserObject& u, const Context& ctx) {
+  if (!ctx.scannerToken || !ctx.homeMdbAttribute) return true;
+  constexpr std::uint32_t kReadProperty = 0x10;
+  if (security::checkAccess(*u.sd, *ctx.scannerToken, kReadProperty, &*ctx.homeMdbAttribute).isGranted())
+    return true;
+  return ctx.homeMdbPropertySet &&
+         security::checkAccess(*u.sd, *ctx.scannerToken, kReadProperty, &*ctx.homeMdbPropertySet)
+             .isGranted();
+}
+
 bool ruleCouldRun(std::string_view id, const Context& ctx) {
   if (id == "EAS-DEVICE-RIGHTS-MISSING") return ctx.exchangeGroupsFound && ctx.easDevicesClass.has_value();
   if (id == "ADM-ADMINSDHOLDER-ACL") return !ctx.adminSdHolderSd.empty();
@@ -111,6 +123,10 @@ void evaluateObject(const ldap::Entry& entry, const Context& ctx,
     else ++agg.usersByPolicy[dnKey(u.policyLink)];
   }
   if (u.sdError) errors.push_back(ObjectError{u.dn, "", u.sdError->toString()});
+  if (!u.isMailbox && u.sd && !mayReadMailboxState(u, ctx)) {
+    ++agg.mailboxStateUnreadable;
+    if (agg.mailboxStateUnreadableExamples.size() < 10) agg.mailboxStateUnreadableExamples.push_back(u.dn);
+  }
   rules::Emit emit = [&](Finding&& f) { sink(std::move(f)); };
   for (const auto* rule : enabled) {
     if (rule->evaluateObject == nullptr) continue;
@@ -211,6 +227,18 @@ ScanSummary runScan(EntrySource& source, const ScanOptions& options, const Findi
   std::erase_if(summary.rulesRun, [&](const std::string& id) { return !ruleCouldRun(id, *ctx); });
   for (auto& w : ctx->warnings) summary.warnings.push_back(w);
   for (auto& w : source.warnings()) summary.warnings.push_back(w);
+
+  if (agg.mailboxStateUnreadable > 0) {
+    std::string examples;
+    for (const auto& dn : agg.mailboxStateUnreadableExamples) examples += "\n    " + dn;
+    summary.warnings.push_back(
+        std::to_string(agg.mailboxStateUnreadable) +
+        " user(s) deny the scan account (" + ctx->scannerDn +
+        ") read access to homeMDB, typically because inheritance was disabled and the inherited "
+        "ACEs removed: adcheck cannot tell whether they have a mailbox, so mailbox-only findings "
+        "for them may be missing. Scan with an account that may read all properties (README: "
+        "The service account). First ones:" + examples);
+  }
 
   if (source_failed) {
     summary.status = summary.objectsScanned > 0 ? ScanStatus::kPartial : ScanStatus::kFailed;

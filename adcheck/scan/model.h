@@ -149,6 +149,13 @@ struct Context {
   std::vector<PolicyInfo> policies;
   std::unordered_map<std::string, DeviceContainer> containersByUser;  // user dnKey
 
+  // The scan account's token and what it needs to read to see a mailbox (homeMDB, or its
+  // property set), to tell "no mailbox" from "cannot see the mailbox".
+  std::optional<security::Token> scannerToken;
+  std::string scannerDn;
+  std::optional<security::Guid> homeMdbAttribute;
+  std::optional<security::Guid> homeMdbPropertySet;
+
   config::RulesConfig rules;
   std::vector<std::string> warnings;  // things the scan could not determine
 
@@ -199,6 +206,8 @@ struct Aggregates {
   std::unordered_map<std::string, std::size_t> usersByPolicy;  // policy dnKey -> mailbox users
   std::size_t mailboxUsersWithoutPolicy = 0;
   std::size_t usersRead = 0;
+  std::size_t mailboxStateUnreadable = 0;     // users whose homeMDB the scan account may not read
+  std::vector<std::string> mailboxStateUnreadableExamples;  // the first few DNs
 };
 
 // The ACE at `index` of the descriptor's DACL (the access check reports indices).

@@ -93,9 +93,16 @@ Result<void> LiveSource::plan() {
   using S = ldap::Scope;
   step("domain root", domain, S::kBase, "(objectClass=*)",
        {"objectClass", "objectSid", "objectGUID", "name", "nTSecurityDescriptor"}, false, true);
+  // The scan account's own groups (tokenGroups, read without objectClass so the engine takes it
+  // as the scanner's token): with them adcheck can tell which users' mailbox attributes the
+  // account cannot read, instead of silently missing their findings.
+  if (auto dn = boundAccountDn(domain)) {
+    step("the scan account's groups", *dn, S::kBase, "(objectClass=*)", {"objectSid", "tokenGroups"},
+         true);
+  }
   step("schema", root->schema_naming_context, S::kOneLevel,
        "(|(objectClass=classSchema)(objectClass=attributeSchema))",
-       {"objectClass", "lDAPDisplayName", "schemaIDGUID"}, false);
+       {"objectClass", "lDAPDisplayName", "schemaIDGUID", "attributeSecurityGUID"}, false);
   step("extended rights", "CN=Extended-Rights," + config_nc, S::kOneLevel,
        "(objectClass=controlAccessRight)",
        {"objectClass", "cn", "displayName", "rightsGuid", "validAccesses"}, true);
@@ -122,6 +129,30 @@ Result<void> LiveSource::plan() {
          false, true);
   planned_ = true;
   return {};
+}
+
+std::optional<std::string> LiveSource::boundAccountDn(const std::string& domain) {
+  const std::string who = session_.boundName();
+  if (who.empty()) {
+    warnings_.push_back("the scan account is unknown: whether it can read every user's mailbox "
+                        "attributes is not checked");
+    return std::nullopt;
+  }
+  const std::string sam = who.substr(0, who.find('@'));
+  ldap::SearchRequest r;
+  r.base = domain;
+  r.filter = "(&(objectClass=user)(|(userPrincipalName=" + escapeFilterValue(who) +
+             ")(sAMAccountName=" + escapeFilterValue(sam) + ")(distinguishedName=" +
+             escapeFilterValue(who) + ")))";
+  r.attributes = {"1.1"};
+  auto s = session_.search(r);
+  if (s) {
+    auto e = s->next();
+    if (e && *e) return (*e)->dn();
+  }
+  warnings_.push_back("the scan account '" + who + "' was not found in " + domain +
+                      ": whether it can read every user's mailbox attributes is not checked");
+  return std::nullopt;
 }
 
 Result<std::optional<ldap::Entry>> LiveSource::next() {

@@ -36,6 +36,7 @@ class LiveSource : public EntrySource {
     bool optional = false;  // an error becomes a warning, the scan goes on
   };
   Result<void> plan();
+  std::optional<std::string> boundAccountDn(const std::string& domain);
 
   ldap::Session& session_;
   config::Config config_;  // a copy: callers' configs may move

@@ -28,7 +28,9 @@ q() { ldapsearch -LLL -Q -N -Y GSSAPI -H "$uri" "$@" > /dev/null; }
 ldapsearch_plan() {
   q -b "" -s base defaultNamingContext configurationNamingContext schemaNamingContext rootDomainNamingContext dnsHostName domainFunctionality
   q -E "$SD" -b "$base" -s base objectClass objectSid objectGUID name nTSecurityDescriptor
-  q -E "$P" -b "$schema" -s one "(|(objectClass=classSchema)(objectClass=attributeSchema))" objectClass lDAPDisplayName schemaIDGUID
+  q -b "$base" "(&(objectClass=user)(|(userPrincipalName=Administrator@CORP.EXAMPLE.COM)(sAMAccountName=Administrator)(distinguishedName=Administrator@CORP.EXAMPLE.COM)))" 1.1
+  q -b "CN=Administrator,CN=Users,$base" -s base objectSid tokenGroups
+  q -E "$P" -b "$schema" -s one "(|(objectClass=classSchema)(objectClass=attributeSchema))" objectClass lDAPDisplayName schemaIDGUID attributeSecurityGUID
   q -E "$P" -b "CN=Extended-Rights,$conf" -s one "(objectClass=controlAccessRight)" objectClass cn displayName rightsGuid validAccesses
   q -b "CN=Directory Service,CN=Windows NT,CN=Services,$conf" -s base objectClass dSHeuristics
   q -E "$SD" -b "CN=AdminSDHolder,CN=System,$base" -s base objectClass nTSecurityDescriptor

@@ -217,6 +217,36 @@ TEST_F(ScanLab, NonAdminReaderCanScanWithTheSdFlagsControl) {
   };
   EXPECT_EQ(count(reader, "EAS-PROTECTED-MAILBOX-USER"), count(*admin_, "EAS-PROTECTED-MAILBOX-USER"));
   EXPECT_EQ(count(reader, "ADM-ADMINSDHOLDER-ACL"), count(*admin_, "ADM-ADMINSDHOLDER-ACL"));
+
+  // What the reader cannot see, it says: every user whose mailbox findings the admin scan has
+  // and the reader scan lacks is named in the "cannot tell whether they have a mailbox"
+  // warning, and every user named there has inheritance disabled (per the admin scan).
+  std::vector<std::string> warned;
+  int mailbox_warnings = 0;
+  for (const auto& w : reader.summary.warnings) {
+    if (w.find("cannot tell whether they have a mailbox") == std::string::npos) continue;
+    ++mailbox_warnings;
+    std::istringstream lines(w);
+    for (std::string line; std::getline(lines, line);)
+      if (line.rfind("    ", 0) == 0) warned.push_back(line.substr(4));
+  }
+  EXPECT_EQ(mailbox_warnings, 1);
+  auto has = [](const Scan& s, const std::string& rule, const std::string& dn) {
+    return std::any_of(s.findings.begin(), s.findings.end(),
+                       [&](const auto& f) { return f.rule == rule && sameText(f.dn, dn); });
+  };
+  auto listed = [&](const std::string& dn) {
+    return std::any_of(warned.begin(), warned.end(), [&](const auto& w) { return sameText(w, dn); });
+  };
+  std::size_t hidden = 0;
+  for (const auto& f : admin_->findings) {
+    if (f.rule != "EAS-DEVICE-RIGHTS-MISSING" || has(reader, f.rule, f.dn)) continue;
+    ++hidden;
+    EXPECT_TRUE(listed(f.dn)) << "the reader misses " << f.dn << " without saying so";
+  }
+  EXPECT_GT(hidden, 0u);  // the lab has such users: the check above must have had work to do
+  for (const auto& dn : warned)
+    EXPECT_TRUE(has(*admin_, "EAS-INHERITANCE-DISABLED", dn)) << dn << " was warned about needlessly";
 }
 
 TEST_F(ScanLab, CliExitCodesAndFormats) {

@@ -119,6 +119,25 @@ TEST_F(ContextTest, ExchangeTokenHoldsGroupsTheirParentsWorldAndAuthenticatedUse
   EXPECT_FALSE(t.contains(*security::Sid::fromString(std::string(kDomainSid) + "-1300")));
 }
 
+TEST_F(ContextTest, GroupsHoldingAuthenticatedUsersJoinEveryToken) {
+  // Pre-Windows 2000 Compatible Access holds Authenticated Users as a foreign security principal;
+  // tokenGroups never lists it, yet it grants read access to every authenticated account.
+  auto ru = group("Pre-Windows 2000 Compatible Access", "S-1-5-32-554",
+                  {"CN=S-1-5-11,CN=ForeignSecurityPrincipals,DC=corp,DC=example,DC=com"});
+  ru.setDn("CN=Pre-Windows 2000 Compatible Access,CN=Builtin,DC=corp,DC=example,DC=com");
+  auto es = group("Exchange Servers", std::string(kDomainSid) + "-1102", {});
+  ldap::Entry scanner("CN=svc,CN=Users,DC=corp,DC=example,DC=com");
+  scanner.add("objectSid", sidBytes(std::string(kDomainSid) + "-1500"));
+  scanner.add("tokenGroups", sidBytes(std::string(kDomainSid) + "-513"));
+  ASSERT_EQ(classify(scanner), EntryKind::kScannerToken);
+  auto ctx = build({scanner, ru, es});
+  ASSERT_TRUE(ctx->scannerToken);
+  auto pre2000 = *security::Sid::fromString("S-1-5-32-554");
+  EXPECT_TRUE(ctx->scannerToken->contains(pre2000));
+  EXPECT_TRUE(ctx->scannerToken->contains(*security::Sid::fromString(std::string(kDomainSid) + "-513")));
+  EXPECT_TRUE(ctx->exchangeToken.contains(pre2000));
+}
+
 TEST_F(ContextTest, MissingExchangeGroupsIsAWarningNotAnError) {
   auto ctx = build({});
   EXPECT_FALSE(ctx->exchangeGroupsFound);

@@ -1,0 +1,67 @@
+// The ActiveSync endpoint probe (SPEC 8): one TLS + HTTP look at each configured URL. The probe
+// only gathers facts; rules/endpoint_rules.cpp turns them into findings.
+#pragma once
+
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adcheck/config/config.h"
+#include "adcheck/core/error.h"
+
+namespace adcheck::probe {
+
+struct CertInfo {
+  std::string subject;     // RFC 2253
+  std::string issuer;      // RFC 2253
+  std::time_t notBefore = 0;
+  std::time_t notAfter = 0;
+  std::string sha1;        // upper-case hex thumbprint, as Windows shows it
+  bool selfSigned = false;
+};
+
+struct HttpResult {
+  std::string method;
+  int status = 0;  // 0: no answer (see error)
+  std::string reason;
+  std::map<std::string, std::string> headers;  // names lower-case
+  std::string error;
+};
+
+struct ProbeResult {
+  std::string url;
+  std::string host;
+  unsigned short port = 0;
+  std::time_t probedAt = 0;
+  // Set when the URL is malformed or the TCP/TLS handshake failed; the rest is then empty.
+  std::string error;
+  std::vector<CertInfo> chain;  // as sent by the server, leaf first
+  bool verified = false;        // chain reaches a trusted root without fetching anything
+  std::string verifyError;      // OpenSSL's words when not verified
+  bool hostnameOk = false;
+  std::string protocol;  // "TLSv1.3"
+  std::string cipher;
+  std::vector<HttpResult> http;  // OPTIONS, then GET
+
+  const HttpResult* find(const std::string& method) const;
+};
+
+struct ProbeOptions {
+  std::string caFile;                           // empty: the system store
+  std::chrono::milliseconds timeout{15000};     // connect, handshake and each read
+  std::string userAgent = "adcheck-probe/0.1";
+};
+
+ProbeOptions optionsFrom(const config::EndpointConfig& cfg);
+
+// Never fails as a whole: every problem is recorded in the result, so one bad URL does not hide
+// the others.
+ProbeResult probeUrl(const std::string& url, const ProbeOptions& options);
+
+// What a GET status means for an ActiveSync virtual directory.
+std::string explainStatus(int status);
+
+}  // namespace adcheck::probe

@@ -16,6 +16,7 @@ usage:
   adcheck snapshot --config FILE --output FILE.ldif.gz
   adcheck explain  (--config FILE | --snapshot FILE ...) [--format text|json] USER
   adcheck rules    [--format text|json|md]
+  adcheck probe    --config FILE [--format table|json] [URL...]   (default: [endpoint] urls)
   adcheck scans      list --config FILE [--format table|json] [--limit N] [--offset N]
   adcheck scans      diff --config FILE FROM TO [--format table|json]   (ids, previous, latest)
   adcheck exceptions add --config FILE (--fingerprint FP | --rule ID --dn-pattern GLOB)
@@ -24,6 +25,7 @@ usage:
   adcheck exceptions remove --config FILE ID
 
 scan exit codes: 0 no finding at or above --fail-on (default: low), 1 some, 2 error.
+probe exit codes: 0 no finding, 1 some, 2 error.
 With [store] path in the configuration file, scan keeps history: status and firstSeen come from it.
 USER for explain: a DN, sAMAccountName or userPrincipalName.
 Secrets never go on the command line: [directory] password_file or ADCHECK_BIND_PASSWORD.
@@ -44,6 +46,7 @@ int main(int argc, char** argv) {
   if (command == "snapshot") return cmdSnapshot(args);
   if (command == "explain") return cmdExplain(args);
   if (command == "rules") return cmdRules(args);
+  if (command == "probe") return cmdProbe(args);
   if (command == "scans") return cmdScans(args);
   if (command == "exceptions") return cmdExceptions(args);
   if (command == "version" || command == "--version") {

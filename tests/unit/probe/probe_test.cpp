@@ -23,6 +23,11 @@
 #include <thread>
 #include <vector>
 
+#include <Poco/JSON/Parser.h>
+#include <sys/wait.h>
+
+#include <fstream>
+
 #include "adcheck/probe/probe.h"
 #include "rules/endpoint_rule.h"
 
@@ -442,6 +447,53 @@ TEST_F(ProbeTest, MalformedUrlsAreNamed) {
     EXPECT_NE(r.error.find("malformed URL " + url), std::string::npos) << url << ": " << r.error;
     EXPECT_THAT(ruleIds(r), ElementsAre("EP-UNREACHABLE")) << url;
   }
+}
+
+// `adcheck probe` end to end: the binary, a configuration file and a server; exit code and JSON.
+struct CliRun {
+  int exitCode = -1;
+  std::string out;
+};
+
+CliRun runAdcheck(const std::string& args) {
+  std::string cmd = std::string(ADCHECK_BINARY_DIR) + "/adcheck/app/adcheck " + args + " 2>&1";
+  CliRun run;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (!pipe) return run;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) run.out.append(buf, n);
+  int status = ::pclose(pipe);
+  run.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+TEST_F(ProbeTest, CliPrintsJsonAndExitsByFindings) {
+  TestServer good(Mode::kTls, pki->good, {pki->inter}, 501);
+  TestServer missing(Mode::kTls, pki->good, {pki->inter}, 404);
+  std::string ini = (pki->dir / "probe.ini").string();
+  {
+    std::ofstream f(ini);
+    f << "[directory]\nuri = ldaps://dc.example.com\n[endpoint]\nurls = " << good.url()
+      << "\nca_file = " << pki->caFile << "\ntimeout = 3\n";
+  }
+  auto ok = runAdcheck("probe --config " + ini + " --format json");
+  ASSERT_EQ(ok.exitCode, 0) << ok.out;
+  auto parsed = Poco::JSON::Parser().parse(ok.out).extract<Poco::JSON::Array::Ptr>();
+  ASSERT_EQ(parsed->size(), 1u);
+  auto first = parsed->getObject(0);
+  EXPECT_EQ(first->getValue<std::string>("url"), good.url());
+  EXPECT_TRUE(first->getValue<bool>("verified"));
+  EXPECT_EQ(first->getArray("chain")->size(), 2u);
+  EXPECT_EQ(first->getArray("findings")->size(), 0u);
+
+  auto bad = runAdcheck("probe --config " + ini + " " + missing.url());
+  EXPECT_EQ(bad.exitCode, 1) << bad.out;
+  EXPECT_NE(bad.out.find("EP-HTTP-STATUS"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("virtual directory missing"), std::string::npos) << bad.out;
+
+  auto usage = runAdcheck("probe --config " + ini + " --format xml");
+  EXPECT_EQ(usage.exitCode, 2);
+  EXPECT_NE(usage.out.find("table or json"), std::string::npos) << usage.out;
 }
 
 TEST(EndpointRegistry, IdsAreUniqueAndFindable) {

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "rules/endpoint_rule.h"
 #include "rules/rule.h"
 
 namespace adcheck::rules {
@@ -42,12 +43,18 @@ TEST(Catalogue, IdsAreUniqueAndEveryRuleIsComplete) {
     EXPECT_NE(findRule(id), nullptr) << id;
 }
 
-TEST(Catalogue, JsonAndTextRenderEveryRule) {
+TEST(Catalogue, JsonTextAndMarkdownRenderEveryRuleOfBothRegistries) {
   auto json = catalogueJson();
   auto text = catalogueText();
-  for (const auto* r : registry()) {
-    EXPECT_NE(json.find(std::string(r->meta.id)), std::string::npos);
-    EXPECT_NE(text.find(std::string(r->meta.id)), std::string::npos);
+  auto md = catalogueMarkdown();
+  std::vector<std::string> ids;
+  for (const auto* r : registry()) ids.emplace_back(r->meta.id);
+  for (const auto* r : endpointRegistry()) ids.emplace_back(r->meta.id);
+  EXPECT_EQ(ids.size(), 20u);  // 14 directory rules + 6 endpoint rules
+  for (const auto& id : ids) {
+    EXPECT_NE(json.find(id), std::string::npos) << id;
+    EXPECT_NE(text.find(id), std::string::npos) << id;
+    EXPECT_NE(md.find("`" + id + "`"), std::string::npos) << id;
   }
 }
 

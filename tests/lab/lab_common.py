@@ -234,3 +234,12 @@ def guid_str(raw):
 def die(msg, code=1):
     print("lab: ERROR: " + msg, file=sys.stderr, flush=True)
     sys.exit(code)
+
+
+def run_main(name, main):
+    """Runs a lab script's main(): LabError becomes a one-line error and exit code 2."""
+    try:
+        sys.exit(main())
+    except LabError as e:
+        print("%s: ERROR: %s" % (name, e), file=sys.stderr)
+        sys.exit(2)

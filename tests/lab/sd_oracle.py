@@ -18,7 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lab_common import (  # noqa: E402
-    BASE_DN, SCHEMA_DN, SD_FLAGS_OGD, LabError, connect_admin, load_lab, write_json)
+    BASE_DN, SCHEMA_DN, SD_FLAGS_OGD, LabError, connect_admin, load_lab, run_main, write_json)
 
 
 def dump(db, base, scope, expression, nc, domain_sid, out):
@@ -66,8 +66,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except LabError as e:
-        print("sd_oracle: ERROR: %s" % e, file=sys.stderr)
-        sys.exit(2)
+    run_main("sd_oracle", main)

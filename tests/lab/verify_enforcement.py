@@ -19,7 +19,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lab_common import (  # noqa: E402
-    BASE_DN, LabError, connect_admin, connect_ldap, load_lab, read_json, read_secret)
+    BASE_DN, LabError, connect_admin, connect_ldap, load_lab, read_json, read_secret, run_main)
 
 LDB_ERR_INSUFFICIENT_ACCESS_RIGHTS = 50
 LDB_ERR_NO_SUCH_OBJECT = 32
@@ -118,8 +118,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except LabError as e:
-        print("verify_enforcement: ERROR: %s" % e, file=sys.stderr)
-        sys.exit(2)
+    run_main("verify_enforcement", main)

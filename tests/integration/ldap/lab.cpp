@@ -1,5 +1,7 @@
 #include "lab.h"
 
+#include "tests/support/lab_fixture.h"
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -32,49 +34,33 @@ Result<Poco::JSON::Object::Ptr> parseJsonFile(const std::string& path) {
 
 }  // namespace
 
+// Finding, reading and parsing lab.json is tests/support's job (one place that knows
+// ADCHECK_LAB_DIR and says how to start the lab); this only maps it onto the struct.
 Result<Lab> loadLab() {
-  const char* dir = std::getenv("ADCHECK_LAB_DIR");
-  if (dir == nullptr || *dir == '\0') {
-    return fail(ErrorCode::kConfig,
-                "ADCHECK_LAB_DIR is not set: run the integration tests through ctest, whose "
-                "fixture 'lab' starts the lab (tests/lab/lab.py up --dir <build>/lab)");
-  }
-  const std::string path = std::string(dir) + "/lab.json";
-  auto json = parseJsonFile(path);
-  if (!json) {
-    return fail(ErrorCode::kNotFound,
-                "the lab is not up: " + json.error().message +
-                    ". Start it with /usr/bin/python3 tests/lab/lab.py up --dir " + dir);
-  }
-  Lab lab;
-  lab.dir = dir;
   try {
-    const auto& o = *json;
-    auto str = [&](const Poco::JSON::Object::Ptr& obj, const std::string& key) {
-      if (!obj->has(key)) throw std::runtime_error("lab.json has no \"" + key + "\"");
-      return obj->getValue<std::string>(key);
-    };
+    const auto json = testing::loadLab();
     auto account = [&](const std::string& key) {
-      auto a = o->getObject(key);
-      if (!a) throw std::runtime_error("lab.json has no \"" + key + "\"");
-      return Account{str(a, "user"), str(a, "dn"), str(a, "password_file"), str(a, "ccache")};
+      return Account{json.str(key + ".user"), json.str(key + ".dn"), json.str(key + ".password_file"),
+                     json.str(key + ".ccache")};
     };
-    lab.ip = str(o, "ip");
-    lab.host = str(o, "host");
-    lab.realm = str(o, "realm");
-    lab.base_dn = str(o, "base_dn");
-    lab.domain_sid = str(o, "domain_sid");
-    lab.ldap_uri = str(o, "ldap_uri");
-    lab.ldaps_uri = str(o, "ldaps_uri");
-    lab.ca_file = str(o, "ca_file");
-    lab.krb5_config = str(o, "krb5_config");
-    lab.manifest = str(o, "manifest");
+    Lab lab;
+    lab.dir = json.dir;
+    lab.ip = json.str("ip");
+    lab.host = json.str("host");
+    lab.realm = json.str("realm");
+    lab.base_dn = json.str("base_dn");
+    lab.domain_sid = json.str("domain_sid");
+    lab.ldap_uri = json.str("ldap_uri");
+    lab.ldaps_uri = json.str("ldaps_uri");
+    lab.ca_file = json.str("ca_file");
+    lab.krb5_config = json.str("krb5_config");
+    lab.manifest = json.str("manifest");
     lab.admin = account("admin");
     lab.reader = account("reader");
+    return lab;
   } catch (const std::exception& e) {
-    return fail(ErrorCode::kParse, path + ": " + e.what());
+    return fail(ErrorCode::kNotFound, e.what());
   }
-  return lab;
 }
 
 Result<BulkGroup> bulkGroup(const Lab& lab) {

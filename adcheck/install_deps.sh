@@ -33,3 +33,12 @@ if ((${#missing[@]})); then
 else
   echo "adcheck: all Debian packages present"
 fi
+
+# The end-to-end tests' driver: playwright-core from the npm registry, pinned by package-lock.json.
+# It drives Debian's /usr/bin/chromium; no browser is ever downloaded.
+e2e_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/e2e"
+if [[ ! -f "$e2e_dir/node_modules/playwright-core/package.json" ||
+      "$e2e_dir/package-lock.json" -nt "$e2e_dir/node_modules/.package-lock.json" ]]; then
+  echo "adcheck: installing the e2e test driver (npm ci in tests/e2e)"
+  npm ci --prefix "$e2e_dir" --no-audit --no-fund --loglevel=error
+fi

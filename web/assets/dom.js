@@ -118,3 +118,26 @@ export function add(el, ...children) {
   append(el, children);
   return el;
 }
+
+// The value of a DN's first RDN, unescaped (RFC 4514: "\," "\3D" ...): the CN people know the
+// object by. "CN=\<img src\3Dx\>,OU=..." -> "<img src=x>" (still only ever used as text).
+export function rdnValue(dn) {
+  const s = String(dn || '');
+  const eq = s.indexOf('=');
+  if (eq < 0) return s;
+  const bytes = [];
+  const enc = new TextEncoder();
+  for (let i = eq + 1; i < s.length; i++) {
+    const c = s[i];
+    if (c === ',' || c === '+') break;
+    if (c === '\\' && i + 1 < s.length) {
+      const hex = s.slice(i + 1, i + 3);
+      if (/^[0-9a-fA-F]{2}$/.test(hex)) { bytes.push(parseInt(hex, 16)); i += 2; continue; }
+      bytes.push(...enc.encode(s[i + 1]));
+      i += 1;
+      continue;
+    }
+    bytes.push(...enc.encode(c));
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}

@@ -1,7 +1,7 @@
 // Findings: filters, sort and page live in the query string, so any view is a shareable link.
 import { api, query, loadRules } from '../api.js';
 import { add, h, link, table, empty, fmtTime, fmtNumber, kSeverities, kStatuses, severityBadge, statusBadge,
-         objectHref, text } from '../dom.js';
+         objectHref, text, rdnValue } from '../dom.js';
 
 const kLimit = 50;
 const kSortable = [
@@ -74,7 +74,8 @@ export async function render(main, ctx) {
   const rows = (data.items || []).map((f) => h('tr', { testid: 'findings-row', dataset: { fingerprint: f.fingerprint } },
     h('td', {}, severityBadge(f.severity)),
     h('td', {}, h('code', {}, text(f.rule))),
-    h('td', { className: 'dn' }, link(objectHref(f), text(f.dn))),
+    h('td', { className: 'dn' }, link(objectHref(f), h('span', { className: 'object-cn' }, text(rdnValue(f.dn)))),
+      h('div', { className: 'muted small' }, text(f.dn, ''))),
     h('td', {}, text(f.samAccountName)),
     h('td', {}, text(f.summary)),
     h('td', {}, statusBadge(f.status)),

@@ -1,7 +1,7 @@
 // Object page: the `adcheck explain` story of one directory object, read from the last scanned
 // source, plus its findings and their lifecycle in the store.
 import { api } from '../api.js';
-import { add, h, link, section, table, empty, fmtTime, severityBadge, statusBadge, text } from '../dom.js';
+import { add, h, link, section, table, empty, fmtTime, severityBadge, statusBadge, text, rdnValue } from '../dom.js';
 
 function yesNo(v) {
   if (v === null || v === undefined) return '—';
@@ -18,6 +18,7 @@ function facts(o) {
   const mobile = o.mobile || {};
   const rights = o.activeSyncRights || {};
   return h('dl', { className: 'facts' },
+    h('dt', {}, 'Name'), h('dd', {}, text(rdnValue(o.dn))),
     h('dt', {}, 'DN'), h('dd', { className: 'dn' }, text(o.dn)),
     h('dt', {}, 'Account'), h('dd', {}, text(o.samAccountName)),
     o.userPrincipalName ? [h('dt', {}, 'UPN'), h('dd', {}, o.userPrincipalName)] : null,
@@ -120,7 +121,7 @@ function findingsSection(findings, history) {
 export async function render(main, ctx) {
   const data = await api('/objects/' + encodeURIComponent(ctx.params.id));
   const o = data.object;
-  const title = o ? (o.samAccountName || o.dn) : ctx.params.id;
+  const title = o ? rdnValue(o.dn) || o.samAccountName : ctx.params.id;
   add(main, h('p', { className: 'crumbs' }, link('/findings', '← Findings')),
               h('h1', {}, 'Object ', h('span', { className: 'object-name' }, text(title))));
   if (!o) {

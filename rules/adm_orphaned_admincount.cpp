@@ -21,6 +21,7 @@ void evaluateUser(const UserObject& u, const Context& ctx, const Emit& emit) {
   f.details->set("daclProtected", u.daclProtected());
   addSince(f, ctx, u.dnKey);
   markDisabled(f, u);
+  addDescriptor(f, u);
   f.summary = "adminCount=1 but the account is no longer in any protected group";
   f.remediation = std::string(kRemediation);
   emit(std::move(f));

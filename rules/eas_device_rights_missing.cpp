@@ -65,6 +65,8 @@ void evaluate(const UserObject& u, const Context& ctx, const Emit& emit) {
   if (u.easDisabled()) f.details->set("activeSyncDisabled", true);
   f.details->set("daclProtected", u.daclProtected());
   markDisabled(f, u);
+  // Only where a script may rewrite it: a protected-group account gets advice, never a script.
+  if (cause != "protected-group") addDescriptor(f, u);
   static const std::map<std::string, std::string> kWhy = {
       {"deny-ace", "a deny ACE blocks the Exchange servers"},
       {"protected-group", "inheritance is off because the account is protected by AdminSDHolder"},

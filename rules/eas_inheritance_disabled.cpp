@@ -12,6 +12,7 @@ void evaluate(const UserObject& u, const Context& ctx, const Emit& emit) {
   f.details->set("mailbox", u.isMailbox);
   if (u.adminCount) f.details->set("adminCount", *u.adminCount);
   markDisabled(f, u);
+  addDescriptor(f, u);
   f.summary = u.isMailbox
                   ? "Inheritance is disabled on a mailbox user: inherited Exchange rights are lost"
                   : "Inheritance is disabled on the user's DACL";

@@ -1,7 +1,10 @@
 // Small pieces several rules share.
 #pragma once
 
+#include <Poco/Base64Encoder.h>
 #include <Poco/JSON/Array.h>
+
+#include <sstream>
 
 #include "rules/rule.h"
 
@@ -17,6 +20,20 @@ inline Poco::JSON::Array::Ptr viaArray(const scan::Protection& p) {
 // Every finding about an account says whether it is disabled (SPEC 3).
 inline void markDisabled(Finding& f, const UserObject& u) {
   if (u.disabled()) f.details->set("disabled", true);
+}
+
+// details.descriptor: the raw nTSecurityDescriptor as read (the DACL: the scan uses SD flags 0x4),
+// base64. Remediation scripts need the exact bytes: their pre-check compares the object's current
+// descriptor with it, the fix is computed from it, and the revert script writes it back.
+inline void addDescriptor(Finding& f, const UserObject& u) {
+  if (!u.sd) return;
+  const auto bytes = u.sd->bytes();
+  std::ostringstream out;
+  Poco::Base64Encoder enc(out);
+  enc.rdbuf()->setLineLength(0);
+  enc.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  enc.close();
+  f.details->set("descriptor", out.str());
 }
 
 inline const scan::DeviceContainer* deviceContainer(const UserObject& u, const Context& ctx) {

@@ -15,6 +15,7 @@ int cmdSnapshot(const Args& args);
 int cmdExplain(const Args& args);
 int cmdRules(const Args& args);
 int cmdProbe(const Args& args);  // probe_command.cpp
+int cmdReport(const Args& args);  // report_command.cpp
 
 // Errors on stderr, the same way for every command; both return exit code 2.
 int usageError(const std::string& message);

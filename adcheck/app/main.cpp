@@ -17,6 +17,8 @@ usage:
   adcheck explain  (--config FILE | --snapshot FILE ...) [--format text|json] USER
   adcheck rules    [--format text|json|md]
   adcheck probe    --config FILE [--format table|json] [URL...]   (default: [endpoint] urls)
+  adcheck report   --config FILE [--scan ID|latest] [--since ID|previous] [--ou DN] [--rule ID...]
+                   --format html|csv|json|ps1|ps1-revert|ldif|ldif-revert [--output FILE]
   adcheck scans      list --config FILE [--format table|json] [--limit N] [--offset N]
   adcheck scans      diff --config FILE FROM TO [--format table|json]   (ids, previous, latest)
   adcheck exceptions add --config FILE (--fingerprint FP | --rule ID --dn-pattern GLOB)
@@ -47,6 +49,7 @@ int main(int argc, char** argv) {
   if (command == "explain") return cmdExplain(args);
   if (command == "rules") return cmdRules(args);
   if (command == "probe") return cmdProbe(args);
+  if (command == "report") return cmdReport(args);
   if (command == "scans") return cmdScans(args);
   if (command == "exceptions") return cmdExceptions(args);
   if (command == "version" || command == "--version") {

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "adcheck/app/cli.h"
+#include "adcheck/app/serve_command.h"
 #include "adcheck/app/store_commands.h"
 
 namespace {
@@ -25,6 +26,9 @@ usage:
                          --reason TEXT --owner NAME [--expires YYYY-MM-DD]
   adcheck exceptions list --config FILE [--all] [--format table|json]
   adcheck exceptions remove --config FILE ID
+  adcheck serve    --config FILE [--listen HOST:PORT]       (the dashboard; Ctrl-C stops it)
+  adcheck demo     [--listen 127.0.0.1:PORT] [--data DIR]   (the dashboard on a sample forest)
+  adcheck hash-password < FILE     (prints a [web] admin_password_hash for the password read)
 
 scan exit codes: 0 no finding at or above --fail-on (default: low), 1 some, 2 error.
 probe exit codes: 0 no finding, 1 some, 2 error.
@@ -52,6 +56,9 @@ int main(int argc, char** argv) {
   if (command == "report") return cmdReport(args);
   if (command == "scans") return cmdScans(args);
   if (command == "exceptions") return cmdExceptions(args);
+  if (command == "serve") return cmdServe(args);
+  if (command == "demo") return cmdDemo(args);
+  if (command == "hash-password") return cmdHashPassword(args);
   if (command == "version" || command == "--version") {
     std::cout << "adcheck " << ADCHECK_VERSION << "\n";
     return 0;

@@ -164,6 +164,8 @@ const std::vector<KeySpec>& keySpecs() {
       {"web", "admin_password_hash",
        stringField([](Config& c) -> std::string& { return c.web.admin_password_hash; })},
       {"web", "session_minutes", intField(1, 10080, [](Config& c) -> int& { return c.web.session_minutes; })},
+      {"web", "access_log", stringField([](Config& c) -> std::string& { return c.web.access_log; })},
+      {"web", "audit_log", stringField([](Config& c) -> std::string& { return c.web.audit_log; })},
       {"schedule", "interval",
        [](Config& c, const std::string& v) -> std::optional<std::string> {
          if (v.empty() || v == "0") {

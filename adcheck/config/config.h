@@ -57,6 +57,8 @@ struct WebConfig {
   std::string admin_user;           // local admin, for set-ups without AD login
   std::string admin_password_hash;  // pbkdf2-sha256$iterations$salt$hash
   int session_minutes = 480;
+  std::string access_log;         // JSON lines per request; "" off, "-" standard error
+  std::string audit_log = "-";    // JSON lines: logins, scans started, exceptions changed
 };
 
 struct ScheduleConfig {

@@ -1,0 +1,191 @@
+// adcheck serve --config FILE [--listen HOST:PORT]
+// adcheck demo [--listen 127.0.0.1:PORT] [--data DIR]
+// adcheck hash-password < password
+#include "adcheck/app/serve_command.h"
+
+#include <Poco/File.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Path.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "web/server/app.h"
+#include "web/server/auth_local.h"
+#include "web/server/http_util.h"
+#include "web/server/server.h"
+
+namespace adcheck::app {
+namespace {
+
+// SIGINT/SIGTERM are blocked in every thread (they inherit the mask) and taken by sigwait here,
+// so shutdown happens in order: stop accepting, interrupt the scan, store it, exit.
+sigset_t blockTermination() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return set;
+}
+
+int waitForTermination(sigset_t set) {
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+struct Running {
+  std::unique_ptr<web::App> app;
+  std::unique_ptr<web::Server> server;
+};
+
+void shutdown(Running& r) {
+  std::cerr << "adcheck: stopping (a running scan is interrupted and stored as failed or partial)\n";
+  if (r.server) r.server->stop();
+  if (r.app) r.app->stop();
+}
+
+}  // namespace
+
+int cmdServe(const Args& args) {
+  ArgParser p(args);
+  const std::string* cfg = p.value("--config");
+  const std::string* listen = p.value("--listen");
+  if (!p.error.empty()) return usageError(p.error);
+  if (auto rest = p.rest(); !rest.empty()) return usageError("unexpected argument '" + rest[0] + "'");
+  if (cfg == nullptr) return usageError("serve needs --config FILE ([web], [store], [directory], [schedule])");
+  auto config = config::loadConfig(*cfg);
+  if (!config) return reportError(config.error());
+  const auto mask = blockTermination();
+  web::AppOptions options;
+  options.config = *config;
+  Running r;
+  auto app = web::App::create(options);
+  if (!app) return reportError(app.error());
+  r.app = std::move(*app);
+  auto server = web::Server::start(*r.app, config->web, listen ? *listen : "");
+  if (!server) return reportError(server.error());
+  r.server = std::move(*server);
+  r.app->start();
+  std::cout << "adcheck: dashboard at " << r.server->url() << "\n" << std::flush;
+  waitForTermination(mask);
+  shutdown(r);
+  return 0;
+}
+
+int cmdDemo(const Args& args) {
+  ArgParser p(args);
+  const std::string* listen_arg = p.value("--listen");
+  const std::string* data_arg = p.value("--data");
+  if (!p.error.empty()) return usageError(p.error);
+  if (auto rest = p.rest(); !rest.empty()) return usageError("unexpected argument '" + rest[0] + "'");
+  const std::string listen = listen_arg ? *listen_arg : "127.0.0.1:8080";
+  const std::string data = data_arg ? *data_arg : std::string(ADCHECK_SOURCE_DIR) + "/adcheck/demo";
+  auto addr = web::parseListen(listen);
+  if (!addr) return usageError("--listen: " + addr.error().message);
+  if (!addr->loopback) return usageError("the demo listens on loopback only: give --listen 127.0.0.1:PORT");
+
+  // The manifest: {"snapshots": [{"file": "scan-1.ldif.gz", "daysAgo": 21}, ...], "description"}.
+  const std::string manifest_path = data + "/manifest.json";
+  std::vector<std::pair<std::string, int>> snapshots;
+  std::string description;
+  try {
+    std::ifstream in(manifest_path);
+    if (!in) return reportError(Error{ErrorCode::kNotFound, "cannot read the demo manifest '" + manifest_path + "'",
+                                      "give the folder of the demo data with --data DIR"});
+    Poco::JSON::Parser parser;
+    auto root = parser.parse(in).extract<Poco::JSON::Object::Ptr>();
+    auto list = root->getArray("snapshots");
+    if (!list || list->size() == 0) throw std::runtime_error("\"snapshots\" is missing or empty");
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      auto o = list->getObject(i);
+      if (!o || !o->has("file")) throw std::runtime_error("snapshot " + std::to_string(i) + " has no \"file\"");
+      const int days = o->has("daysAgo") ? o->getValue<int>("daysAgo") : 0;
+      snapshots.emplace_back(data + "/" + o->getValue<std::string>("file"), days);
+    }
+    if (root->has("description")) description = root->getValue<std::string>("description");
+  } catch (const std::exception& e) {
+    return reportError(Error{ErrorCode::kParse, "demo manifest '" + manifest_path + "': " + e.what(),
+                             "expected {\"snapshots\": [{\"file\": \"...ldif.gz\", \"daysAgo\": N}, ...]}"});
+  }
+
+  char tmpl[] = "/tmp/adcheck-demo-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) return reportError(Error{ErrorCode::kIo, "cannot create a temporary folder", ""});
+  const std::string dir = tmpl;
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      try {
+        Poco::File(dir).remove(true);
+      } catch (const std::exception&) {
+      }
+    }
+  } cleanup{dir};
+
+  const std::string password = web::randomHex(9);
+  config::Config cfg;
+  cfg.source = "adcheck demo";
+  cfg.directory.uris.clear();
+  cfg.store.path = dir + "/demo.sqlite";
+  cfg.store.keep_scans = 0;
+  cfg.web.listen = listen;
+  cfg.web.admin_user = "admin";
+  cfg.web.admin_password_hash = web::hashPassword(password, 100000);
+  cfg.web.audit_log = dir + "/audit.log";
+  cfg.schedule.interval = std::chrono::seconds(0);
+  cfg.schedule.daily_at.clear();
+
+  // History: each snapshot scanned in order, dated daysAgo, so trends and lifecycles show.
+  std::cerr << "adcheck demo: loading " << snapshots.size() << " sample scans from " << data << "\n";
+  const std::time_t now = std::time(nullptr);
+  for (const auto& [file, days] : snapshots) {
+    web::ScanJob job(cfg, store::sqliteOptions(cfg.store), web::snapshotSourceFactory({file}));
+    auto id = job.runNow("demo", now - static_cast<std::time_t>(days) * 86400);
+    if (!id) return reportError(id.error());
+  }
+  const auto mask = blockTermination();
+  web::AppOptions options;
+  options.config = cfg;
+  options.source = web::snapshotSourceFactory({snapshots.back().first});  // "Start scan" re-scans the newest
+  options.startScheduler = false;
+  Running r;
+  auto app = web::App::create(options);
+  if (!app) return reportError(app.error());
+  r.app = std::move(*app);
+  auto server = web::Server::start(*r.app, cfg.web, listen);
+  if (!server) {
+    auto e = server.error();
+    e.hint = "is the port busy? try adcheck demo --listen 127.0.0.1:8081";
+    return reportError(e);
+  }
+  r.server = std::move(*server);
+  if (!description.empty()) std::cout << description << "\n";
+  std::cout << "adcheck demo: open " << r.server->url() << "\n"
+            << "  user:     admin\n"
+            << "  password: " << password << "   (one-time: valid until this demo stops)\n"
+            << "Ctrl-C stops the demo and deletes its data.\n"
+            << std::flush;
+  waitForTermination(mask);
+  shutdown(r);
+  return 0;
+}
+
+int cmdHashPassword(const Args& args) {
+  if (!args.empty()) return usageError("hash-password reads the password from standard input; it takes no arguments");
+  if (isatty(STDIN_FILENO)) std::cerr << "password (then Enter and Ctrl-D): " << std::flush;
+  std::string password((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) password.pop_back();
+  if (password.empty()) return usageError("hash-password: the password on standard input is empty");
+  std::cout << web::hashPassword(password) << "\n";
+  std::fill(password.begin(), password.end(), '\0');
+  return 0;
+}
+
+}  // namespace adcheck::app

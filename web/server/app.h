@@ -1,0 +1,124 @@
+// The dashboard application behind the HTTP server: routing, authentication, CSRF, roles, the
+// JSON errors of web/API.md, static assets, the access and audit logs, and the shared state the
+// API resources use (store connections, sessions, the scan job and the scheduler). Independent of
+// the socket layer (server.h), so it can be exercised with plain Request objects.
+#pragma once
+
+#include <Poco/JSON/Object.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adcheck/config/config.h"
+#include "adcheck/store/sqlite_store.h"
+#include "web/server/http_util.h"
+#include "web/server/json_log.h"
+#include "web/server/router.h"
+#include "web/server/scan_job.h"
+#include "web/server/scheduler.h"
+#include "web/server/sessions.h"
+
+namespace adcheck::web {
+
+class ObjectExplainer;  // api_objects.cpp
+
+struct AppOptions {
+  config::Config config;
+  // The scan source; unset: the configured live directory.
+  std::optional<SourceFactory> source;
+  // Session lifetime in seconds instead of [web] session_minutes (tests).
+  std::optional<int> sessionSeconds;
+  bool startScheduler = true;
+  Clock clock = systemClock();  // sessions and throttling (tests)
+};
+
+// Borrowed store connection: a Store is one connection for one thread at a time, so readers take
+// one from a small pool and give it back.
+class StorePool {
+ public:
+  explicit StorePool(store::SqliteOptions options) : options_(std::move(options)) {}
+  class Lease {
+   public:
+    Lease(StorePool& pool, std::unique_ptr<store::Store> s) : pool_(&pool), store_(std::move(s)) {}
+    Lease(Lease&&) = default;
+    ~Lease();
+    store::Store& operator*() { return *store_; }
+    store::Store* operator->() { return store_.get(); }
+
+   private:
+    StorePool* pool_;
+    std::unique_ptr<store::Store> store_;
+  };
+  Result<Lease> acquire();
+
+ private:
+  store::SqliteOptions options_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<store::Store>> idle_;
+};
+
+class App {
+ public:
+  // Opens (and creates) the store and the logs; errors name the key or file.
+  static Result<std::unique_ptr<App>> create(AppOptions options);
+  ~App();
+
+  // One request, end to end. `user` receives the caller's name for the access log.
+  Response handle(const Request& request, std::string& user);
+
+  // Starts the scheduler (if configured); stop() interrupts a running scan and stops it.
+  void start();
+  void stop();
+
+  // --- for the API resources ----------------------------------------------------------------------
+  const config::Config& config() const { return options_.config; }
+  StorePool& stores() { return *stores_; }
+  SessionStore& sessions() { return *sessions_; }
+  LoginThrottle& throttle() { return *throttle_; }
+  ScanJob& job() { return *job_; }
+  ObjectExplainer& explainer() { return *explainer_; }
+  Poco::JSON::Object::Ptr scheduleJson() const;
+  // Writes an audit line {event, user, client, ...fields}.
+  void audit(const std::string& event, const std::string& user, const std::string& client,
+             const Poco::JSON::Object::Ptr& fields = nullptr);
+  JsonLog& accessLog() { return *accessLog_; }
+  // Runs fn with a store connection; a store error becomes a logged 500.
+  HttpResult<Response> withStore(const std::function<HttpResult<Response>(store::Store&)>& fn);
+  // Logs an internal error (server side only) and returns the 500 to answer with.
+  HttpError internal(const std::string& what, const Error& error);
+
+ private:
+  explicit App(AppOptions options);
+  Response route(const Request& request, std::string& user);
+  Response serveAsset(const Request& request, const std::string& path);
+
+  AppOptions options_;
+  std::unique_ptr<StorePool> stores_;
+  std::unique_ptr<SessionStore> sessions_;
+  std::unique_ptr<LoginThrottle> throttle_;
+  std::unique_ptr<JsonLog> accessLog_;
+  std::unique_ptr<JsonLog> auditLog_;
+  std::unique_ptr<ScanJob> job_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<ObjectExplainer> explainer_;
+  Router router_;
+};
+
+// Route registration, one resource per file (api_*.cpp).
+void registerSessionRoutes(App& app, Router& router);
+void registerOverviewRoutes(App& app, Router& router);
+void registerFindingRoutes(App& app, Router& router);
+void registerObjectRoutes(App& app, Router& router);
+void registerScanRoutes(App& app, Router& router);
+void registerExceptionRoutes(App& app, Router& router);
+void registerRuleRoutes(App& app, Router& router);
+void registerEndpointRoutes(App& app, Router& router);
+void registerReportRoutes(App& app, Router& router);
+
+std::unique_ptr<ObjectExplainer> makeObjectExplainer(App& app);
+
+}  // namespace adcheck::web

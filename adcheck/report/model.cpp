@@ -367,7 +367,12 @@ Result<Model> buildModel(store::Store& st, const ReportRequest& request) {
     if (a.stored.finding.rule != b.stored.finding.rule) return a.stored.finding.rule < b.stored.finding.rule;
     if (a.stored.finding.severity != b.stored.finding.severity)
       return a.stored.finding.severity > b.stored.finding.severity;
-    return scan::dnKey(a.stored.finding.dn) < scan::dnKey(b.stored.finding.dn);
+    const auto da = scan::dnKey(a.stored.finding.dn), db = scan::dnKey(b.stored.finding.dn);
+    if (da != db) return da < db;
+    // Several findings of one rule on one object (AdminSDHolder ACEs, devices): by sub-key, so
+    // the order does not depend on the store's.
+    if (a.stored.finding.key != b.stored.finding.key) return a.stored.finding.key < b.stored.finding.key;
+    return a.stored.fingerprint < b.stored.fingerprint;
   });
 
   // Fixes, merged per object (one descriptor each).

@@ -24,6 +24,8 @@
 namespace adcheck::web {
 namespace {
 
+constexpr std::int64_t kDrainLimit = 1024 * 1024;
+
 class Handler : public Poco::Net::HTTPRequestHandler {
  public:
   Handler(App& app, bool secure) : app_(app), secure_(secure) {}
@@ -67,8 +69,19 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       req.headers[lower] = value;
     }
     const auto length = in.getContentLength64();
-    if (length > static_cast<std::int64_t>(kMaxBodyBytes))
-      return errorResponse(HttpError{413, "payload-too-large", "the request body is larger than 64 KiB", "", {}});
+    if (length > static_cast<std::int64_t>(kMaxBodyBytes)) {
+      // Read (and drop) a moderately large body so the client sees the answer rather than a reset;
+      // beyond 1 MiB the connection is just closed after the answer.
+      if (length <= kDrainLimit) {
+        std::istream& body = in.stream();
+        std::string sink(16384, '\0');
+        while (body.read(sink.data(), static_cast<std::streamsize>(sink.size())) || body.gcount() > 0) {
+        }
+      }
+      Response r = errorResponse(HttpError{413, "payload-too-large", "the request body is larger than 64 KiB", "", {}});
+      r.set("Connection", "close");
+      return r;
+    }
     if (length > 0 || in.getChunkedTransferEncoding()) {
       std::istream& body = in.stream();
       req.body.resize(kMaxBodyBytes + 1);
@@ -209,11 +222,17 @@ Result<std::unique_ptr<Server>> Server::start(App& app, const config::WebConfig&
                         e.displayText(),
                     "give a PEM certificate (with its chain) and its unencrypted PEM private key");
       }
-      Poco::Net::SecureServerSocket socket(sa, 256, ctx);
+      // SO_REUSEADDR but never SO_REUSEPORT (Poco's default binds with both): a second server on
+      // the same port must fail, not silently share the connections.
+      Poco::Net::SecureServerSocket socket(ctx);
+      socket.bind(sa, true, false);
+      socket.listen(256);
       s->port_ = socket.address().port();
       s->http_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(app, true), socket, params);
     } else {
-      Poco::Net::ServerSocket socket(sa, 256);
+      Poco::Net::ServerSocket socket;
+      socket.bind(sa, true, false);
+      socket.listen(256);
       s->port_ = socket.address().port();
       s->http_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(app, false), socket, params);
     }

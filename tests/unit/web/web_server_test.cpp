@@ -1,0 +1,414 @@
+// The dashboard server end to end on loopback, in-process: a local admin, the bundled demo
+// snapshots as the scanned directory, a fresh store per test. Security behaviour of web/API.md:
+// 401 without a session, 403 without the CSRF token, cookie flags, headers, limits, throttling,
+// expiry, bad input, and logs that never hold a password.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "tests/unit/web/web_test_client.h"
+#include "web/server/app.h"
+#include "web/server/auth_local.h"
+#include "web/server/server.h"
+
+namespace adcheck::web {
+namespace {
+
+constexpr const char* kPassword = "S3cret-admin-passw0rd";
+constexpr const char* kWrongPassword = "Wr0ng-guess-passw0rd";
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class WebServer : public ::testing::Test {
+ protected:
+  void SetUp() override { start(false); }
+  void TearDown() override { stopServer(); }
+
+  void stopServer() {
+    if (server_) server_->stop();
+    server_.reset();
+    if (app_) app_->stop();
+    app_.reset();
+  }
+
+  void start(bool tls, std::optional<std::string> listen = std::nullopt) {
+    char tmpl[] = "/tmp/adcheck-web-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    config_.store.path = dir_ + "/store.sqlite";
+    config_.web.admin_user = "admin";
+    config_.web.admin_password_hash = hashPassword(kPassword, 1000);
+    config_.web.access_log = dir_ + "/access.log";
+    config_.web.audit_log = dir_ + "/audit.log";
+    config_.directory.uris.clear();
+    if (tls) {
+      const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 -keyout " +
+                              dir_ + "/key.pem -out " + dir_ + "/cert.pem 2>/dev/null";
+      ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl could not make a test certificate";
+      config_.web.tls_cert = dir_ + "/cert.pem";
+      config_.web.tls_key = dir_ + "/key.pem";
+    }
+    AppOptions o;
+    o.config = config_;
+    o.source = snapshotSourceFactory({std::string(ADCHECK_SOURCE_DIR) + "/adcheck/demo/scan-1.ldif.gz"});
+    o.startScheduler = false;
+    o.clock = [this] { return std::time(nullptr) + clockOffset_; };
+    auto app = App::create(o);
+    ASSERT_TRUE(app) << app.error().toString();
+    app_ = std::move(*app);
+    auto server = Server::start(*app_, config_.web, listen.value_or("127.0.0.1:0"));
+    ASSERT_TRUE(server) << server.error().toString();
+    server_ = std::move(*server);
+    client_ = std::make_unique<webtest::Client>("127.0.0.1", server_->port(), tls);
+  }
+
+  webtest::Client& client() { return *client_; }
+  webtest::Client fresh() { return webtest::Client("127.0.0.1", server_->port(), server_->tls()); }
+
+  void loginAdmin() {
+    auto r = client().login("admin", kPassword);
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+
+  std::int64_t scanAndWait() {
+    auto r = client().change("POST", "/api/v1/scans");
+    EXPECT_EQ(r.status, 202) << r.body;
+    const auto id = r.json()->getValue<std::int64_t>("scanId");
+    EXPECT_TRUE(app_->job().waitIdle(std::chrono::seconds(60)));
+    return id;
+  }
+
+  std::string dir_;
+  config::Config config_;
+  std::unique_ptr<App> app_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<webtest::Client> client_;
+  std::time_t clockOffset_ = 0;
+};
+
+TEST_F(WebServer, EveryApiRouteWithoutASessionIs401) {
+  const std::vector<std::pair<std::string, std::string>> routes = {
+      {"GET", "/api/v1/session"},      {"GET", "/api/v1/overview"},        {"GET", "/api/v1/trend"},
+      {"GET", "/api/v1/findings"},     {"GET", "/api/v1/findings/x"},      {"GET", "/api/v1/objects/x"},
+      {"GET", "/api/v1/scans"},        {"GET", "/api/v1/scans/1"},         {"GET", "/api/v1/scans/1/diff/2"},
+      {"GET", "/api/v1/job"},          {"GET", "/api/v1/exceptions"},      {"GET", "/api/v1/rules"},
+      {"GET", "/api/v1/endpoints"},    {"GET", "/api/v1/reports/html"},    {"POST", "/api/v1/scans"},
+      {"POST", "/api/v1/exceptions"},  {"DELETE", "/api/v1/exceptions/1"}, {"POST", "/api/v1/logout"}};
+  for (const auto& [method, path] : routes) {
+    auto r = client().call(method, path, method == "GET" ? "" : "{}");
+    EXPECT_EQ(r.status, 401) << method << " " << path << ": " << r.body;
+    EXPECT_EQ(r.errorCode(), "unauthenticated") << method << " " << path;
+    EXPECT_EQ(r.header("Content-Type"), "application/json; charset=utf-8");
+  }
+  // A forged cookie is no better.
+  auto forged = client().call("GET", "/api/v1/overview", "", {{"Cookie", "adcheck_session=" + std::string(64, 'a')}});
+  EXPECT_EQ(forged.status, 401);
+  // The health endpoint is public.
+  auto health = client().call("GET", "/api/v1/health");
+  EXPECT_EQ(health.status, 200) << health.body;
+  EXPECT_EQ(health.json()->getValue<std::string>("store"), "ok");
+}
+
+TEST_F(WebServer, LoginCookieCarriesTheFlagsAndLogoutClearsIt) {
+  auto r = client().login("admin", kPassword);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()->getValue<std::string>("role"), "admin");
+  const std::string c = client().lastSetCookie_;
+  EXPECT_NE(c.find("HttpOnly"), std::string::npos) << c;
+  EXPECT_NE(c.find("SameSite=Strict"), std::string::npos) << c;
+  EXPECT_NE(c.find("Path=/"), std::string::npos) << c;
+  EXPECT_EQ(c.find("Secure"), std::string::npos) << "plain HTTP on loopback: no Secure flag: " << c;
+  EXPECT_EQ(client().cookie_.size(), 64u);
+  auto s = client().call("GET", "/api/v1/session");
+  ASSERT_EQ(s.status, 200);
+  EXPECT_EQ(s.json()->getValue<std::string>("csrf"), client().csrf_);
+  auto out = client().change("POST", "/api/v1/logout", "");
+  EXPECT_EQ(out.status, 204);
+  EXPECT_NE(out.header("Set-Cookie").find("Max-Age=0"), std::string::npos);
+  auto after = client().call("GET", "/api/v1/session", "", {{"Cookie", "adcheck_session=" + s.json()->getValue<std::string>("csrf")}});
+  EXPECT_EQ(after.status, 401);
+}
+
+TEST_F(WebServer, WrongPasswordAndUnknownUserGetTheSameAnswer) {
+  auto wrong = fresh().login("admin", kWrongPassword);
+  auto unknown = fresh().login("nobody", kWrongPassword);
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(unknown.status, 401);
+  EXPECT_EQ(wrong.errorMessage(), "user name or password is wrong, or the account is disabled");
+  EXPECT_EQ(unknown.errorMessage(), wrong.errorMessage());
+  EXPECT_TRUE(wrong.header("Set-Cookie").empty());
+}
+
+TEST_F(WebServer, FiveFailuresThrottleWith429AndRetryAfter) {
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(fresh().login("admin", kWrongPassword).status, 401);
+  auto r = fresh().login("admin", kPassword);  // even the right password waits
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_EQ(r.errorCode(), "too-many-requests");
+  EXPECT_GT(std::stoi(r.header("Retry-After")), 0);
+  clockOffset_ = 15 * 60 + 1;  // the window passes
+  EXPECT_EQ(fresh().login("admin", kPassword).status, 200);
+}
+
+TEST_F(WebServer, ExpiredSessionIs401SessionExpired) {
+  loginAdmin();
+  EXPECT_EQ(client().call("GET", "/api/v1/overview").status, 200);
+  clockOffset_ = config_.web.session_minutes * 60 + 1;
+  auto r = client().call("GET", "/api/v1/overview");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.errorMessage(), "session expired");
+}
+
+TEST_F(WebServer, StateChangesWithoutTheCsrfTokenAre403) {
+  loginAdmin();
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"POST", "/api/v1/scans"}, {"POST", "/api/v1/exceptions"}, {"DELETE", "/api/v1/exceptions/1"},
+           {"POST", "/api/v1/logout"}}) {
+    auto none = client().call(method, path, "{}");
+    EXPECT_EQ(none.status, 403) << method << " " << path;
+    EXPECT_EQ(none.errorCode(), "csrf");
+    auto wrong = client().call(method, path, "{}", {{"X-CSRF-Token", std::string(64, '0')}});
+    EXPECT_EQ(wrong.status, 403);
+    EXPECT_EQ(wrong.errorCode(), "csrf");
+  }
+  EXPECT_FALSE(app_->job().running());  // nothing was started
+  EXPECT_EQ(client().call("GET", "/api/v1/session").status, 200);  // nor logged out
+}
+
+TEST_F(WebServer, LoginNeedsJson) {
+  auto form = client().call("POST", "/api/v1/login", "username=admin&password=x",
+                            {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(form.status, 400);
+  EXPECT_NE(form.errorMessage().find("application/json"), std::string::npos);
+  auto broken = client().call("POST", "/api/v1/login", "{\"username\": \"admin\", \"password\": ");
+  EXPECT_EQ(broken.status, 400);
+  EXPECT_EQ(broken.errorCode(), "bad-request");
+  auto missing = client().call("POST", "/api/v1/login", "{\"username\": \"admin\"}");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_NE(missing.errorMessage().find("'password'"), std::string::npos);
+  auto array = client().call("POST", "/api/v1/login", "[1,2]");
+  EXPECT_EQ(array.status, 400);
+}
+
+TEST_F(WebServer, SecurityHeadersOnPagesAssetsAndApi) {
+  for (const char* path : {"/", "/findings?rule=X&severity=high", "/objects/abc", "/assets/app.js",
+                                 "/api/v1/health", "/api/v1/nope", "/assets/missing.js"}) {
+    auto r = client().call("GET", path);
+    EXPECT_EQ(r.header("Content-Security-Policy"),
+              "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+              "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+        << path;
+    EXPECT_EQ(r.header("X-Content-Type-Options"), "nosniff") << path;
+    EXPECT_EQ(r.header("Referrer-Policy"), "no-referrer") << path;
+    EXPECT_EQ(r.header("X-Frame-Options"), "DENY") << path;
+    EXPECT_TRUE(r.header("Strict-Transport-Security").empty()) << "no HSTS over plain HTTP";
+  }
+  auto page = client().call("GET", "/findings?severity=high");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("<script"), std::string::npos);
+  auto js = client().call("GET", "/assets/app.js");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.header("Cache-Control"), "no-cache");
+  auto again = client().call("GET", "/assets/app.js", "", {{"If-None-Match", js.header("ETag")}});
+  EXPECT_EQ(again.status, 304);
+  EXPECT_EQ(client().call("GET", "/assets/../CMakeLists.txt").status, 404);
+}
+
+TEST_F(WebServer, BadInputGetsClearErrors) {
+  loginAdmin();
+  auto unknown = client().call("GET", "/api/v1/no-such-thing");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.errorCode(), "not-found");
+  auto method = client().call("PUT", "/api/v1/rules", "{}", {{"X-CSRF-Token", client().csrf_}});
+  EXPECT_EQ(method.status, 405);
+  EXPECT_EQ(method.errorCode(), "method-not-allowed");
+  for (const auto& [query, param] : std::vector<std::pair<std::string, std::string>>{
+           {"severity=bogus", "'severity'"}, {"rule=NOPE-RULE", "'rule'"}, {"status=gone", "'status'"},
+           {"sort=x", "'sort'"}, {"order=up", "'order'"}, {"limit=0", "'limit'"}, {"limit=100000", "'limit'"},
+           {"offset=-3", "'offset'"}, {"q=%zz", "'q'"}}) {
+    auto r = client().call("GET", "/api/v1/findings?" + query);
+    EXPECT_EQ(r.status, 400) << query << ": " << r.body;
+    EXPECT_NE(r.errorMessage().find(param), std::string::npos) << query << ": " << r.errorMessage();
+  }
+  auto big_body = client().call("POST", "/api/v1/exceptions", "{\"reason\": \"" + std::string(70 * 1024, 'x') + "\"}",
+                                {{"X-CSRF-Token", client().csrf_}});
+  EXPECT_EQ(big_body.status, 413);
+  EXPECT_EQ(big_body.errorCode(), "payload-too-large");
+  auto long_uri = client().call("GET", "/api/v1/findings?q=" + std::string(9000, 'a'));
+  EXPECT_EQ(long_uri.status, 414);
+  EXPECT_EQ(long_uri.errorCode(), "uri-too-long");
+  // Beyond Poco's own request-line limit (16 KiB) the server answers 400 and closes the connection
+  // before reading the rest, so the client may see either that answer or a reset: never a crash.
+  try {
+    auto huge_uri = client().call("GET", "/api/v1/findings?q=" + std::string(40000, 'a'));
+    EXPECT_GE(huge_uri.status, 400);
+    EXPECT_LT(huge_uri.status, 500);
+  } catch (const Poco::IOException&) {
+  }
+  auto bad_json = client().call("POST", "/api/v1/exceptions", "{not json", {{"X-CSRF-Token", client().csrf_}});
+  EXPECT_EQ(bad_json.status, 400);
+  EXPECT_EQ(bad_json.errorCode(), "bad-request");
+  auto bad_field = client().change("POST", "/api/v1/exceptions", R"({"rule": 5, "reason": "x"})");
+  EXPECT_EQ(bad_field.status, 400);
+  EXPECT_NE(bad_field.errorMessage().find("'rule'"), std::string::npos);
+  EXPECT_EQ(client().call("GET", "/api/v1/scans/abc").status, 400);
+  EXPECT_EQ(client().call("GET", "/api/v1/scans/999").status, 404);
+  EXPECT_EQ(client().call("GET", "/api/v1/findings/nope").status, 404);
+  EXPECT_EQ(client().change("DELETE", "/api/v1/exceptions/999", "").status, 404);
+  // Still serving after all that.
+  EXPECT_EQ(client().call("GET", "/api/v1/health").status, 200);
+}
+
+TEST_F(WebServer, ScanStartedByPostRunsInTheBackgroundWithProgress) {
+  loginAdmin();
+  auto r = client().change("POST", "/api/v1/scans");
+  ASSERT_EQ(r.status, 202) << r.body;
+  const auto id = r.json()->getValue<std::int64_t>("scanId");
+  auto job = r.json()->getObject("job");
+  EXPECT_TRUE(job->getValue<bool>("running"));
+  EXPECT_EQ(job->getValue<std::string>("startedBy"), "admin");
+  auto second = client().change("POST", "/api/v1/scans");
+  EXPECT_EQ(second.status, 409) << "never two scans at once";
+  EXPECT_EQ(second.errorCode(), "conflict");
+  // The store shows it running at once.
+  auto running = client().call("GET", "/api/v1/scans/" + std::to_string(id));
+  ASSERT_EQ(running.status, 200);
+  ASSERT_TRUE(app_->job().waitIdle(std::chrono::seconds(60)));
+  auto done = client().call("GET", "/api/v1/job");
+  ASSERT_EQ(done.status, 200);
+  auto st = done.json();
+  EXPECT_FALSE(st->getValue<bool>("running"));
+  EXPECT_GT(st->getValue<std::int64_t>("objects"), 1000);
+  EXPECT_EQ(st->getObject("lastRun")->getValue<std::int64_t>("scanId"), id);
+  EXPECT_EQ(st->getObject("lastRun")->getValue<std::string>("status"), "completed");
+  EXPECT_EQ(st->getValue<std::string>("schedule"), "manual only");
+  auto scan = client().call("GET", "/api/v1/scans/" + std::to_string(id)).json();
+  EXPECT_EQ(scan->getValue<std::string>("status"), "completed");
+  EXPECT_GT(scan->getValue<std::int64_t>("findings"), 0);
+
+  // The data routes answer from it.
+  auto high = client().call("GET", "/api/v1/findings?severity=high&limit=5");
+  ASSERT_EQ(high.status, 200);
+  auto items = high.json()->getArray("items");
+  ASSERT_GT(items->size(), 0u);
+  for (std::size_t i = 0; i < items->size(); ++i)
+    EXPECT_EQ(items->getObject(i)->getValue<std::string>("severity"), "high");
+  auto first = items->getObject(0);
+  auto guid = first->getValue<std::string>("objectGuid");
+  auto obj = client().call("GET", "/api/v1/objects/" + guid);
+  ASSERT_EQ(obj.status, 200) << obj.body;
+  ASSERT_FALSE(obj.json()->get("object").isEmpty()) << obj.body.substr(0, 300);
+  EXPECT_EQ(obj.json()->getObject("object")->getValue<std::string>("objectGuid"), guid);
+  EXPECT_GT(obj.json()->getArray("findings")->size(), 0u);
+  auto history = client().call("GET", "/api/v1/findings/" + first->getValue<std::string>("fingerprint"));
+  EXPECT_EQ(history.status, 200) << history.body;
+  auto overview = client().call("GET", "/api/v1/overview");
+  ASSERT_EQ(overview.status, 200);
+  EXPECT_EQ(overview.json()->getObject("lastCompletedScan")->getValue<std::int64_t>("id"), id);
+  EXPECT_EQ(client().call("GET", "/api/v1/trend?scans=5").json()->getArray("points")->size(), 1u);
+  EXPECT_EQ(client().call("GET", "/api/v1/objects/00000000-0000-0000-0000-000000000000").status, 404);
+  auto rules = client().call("GET", "/api/v1/rules");
+  EXPECT_EQ(rules.status, 200);
+  EXPECT_GE(rules.json()->getArray("rules")->size(), 20u);
+  EXPECT_EQ(client().call("GET", "/api/v1/endpoints").json()->getArray("items")->size(), 0u);
+}
+
+TEST_F(WebServer, ExceptionsAreAddedAndRemovedAndAudited) {
+  loginAdmin();
+  scanAndWait();
+  auto f = client().call("GET", "/api/v1/findings?limit=1").json()->getArray("items")->getObject(0);
+  const auto fp = f->getValue<std::string>("fingerprint");
+  Poco::JSON::Object body;
+  body.set("fingerprint", fp);
+  body.set("reason", "accepted for the test");
+  std::ostringstream s;
+  body.stringify(s);
+  auto added = client().change("POST", "/api/v1/exceptions", s.str());
+  ASSERT_EQ(added.status, 201) << added.body;
+  const auto id = added.json()->getValue<std::int64_t>("id");
+  auto list = client().call("GET", "/api/v1/exceptions").json()->getArray("items");
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ(list->getObject(0)->getValue<std::string>("owner"), "admin");
+  auto no_reason = client().change("POST", "/api/v1/exceptions", R"({"fingerprint": "x"})");
+  EXPECT_EQ(no_reason.status, 400) << no_reason.body;
+  EXPECT_EQ(client().change("DELETE", "/api/v1/exceptions/" + std::to_string(id), "").status, 204);
+  const std::string audit = readFile(dir_ + "/audit.log");
+  EXPECT_NE(audit.find("\"exception-added\""), std::string::npos) << audit;
+  EXPECT_NE(audit.find("\"exception-removed\""), std::string::npos) << audit;
+  EXPECT_NE(audit.find("\"scan-started\""), std::string::npos) << audit;
+}
+
+TEST_F(WebServer, LogsNeverHoldAPassword) {
+  EXPECT_EQ(fresh().login("admin", kWrongPassword).status, 401);
+  loginAdmin();
+  client().call("GET", "/api/v1/findings?q=" + std::string(kWrongPassword));  // even typed into a query
+  client().change("POST", "/api/v1/logout", "");
+  stopServer();
+  const std::string access = readFile(dir_ + "/access.log");
+  const std::string audit = readFile(dir_ + "/audit.log");
+  ASSERT_FALSE(access.empty());
+  ASSERT_FALSE(audit.empty());
+  for (const auto* secret : {kPassword, kWrongPassword}) {
+    EXPECT_EQ(access.find(secret), std::string::npos) << access;
+    EXPECT_EQ(audit.find(secret), std::string::npos) << audit;
+  }
+  EXPECT_NE(audit.find("\"login-failed\""), std::string::npos);
+  EXPECT_NE(audit.find("\"event\":\"login\""), std::string::npos);
+  EXPECT_NE(audit.find("\"logout\""), std::string::npos);
+  EXPECT_NE(access.find("\"path\":\"/api/v1/login\""), std::string::npos) << access;
+  EXPECT_EQ(access.find("adcheck_session"), std::string::npos);
+}
+
+TEST_F(WebServer, PlainHttpOffLoopbackIsRefusedUnlessAllowed) {
+  config::WebConfig web = config_.web;
+  auto refused = Server::start(*app_, web, "0.0.0.0:0");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("plain HTTP"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().hint.find("allow_plain_http"), std::string::npos);
+  web.allow_plain_http = true;
+  auto allowed = Server::start(*app_, web, "0.0.0.0:0");
+  ASSERT_TRUE(allowed) << allowed.error().toString();
+  (*allowed)->stop();
+}
+
+TEST_F(WebServer, PortInUseIsAClearError) {
+  auto busy = Server::start(*app_, config_.web, "127.0.0.1:" + std::to_string(server_->port()));
+  ASSERT_FALSE(busy);
+  EXPECT_NE(busy.error().message.find("cannot listen on 127.0.0.1:" + std::to_string(server_->port())),
+            std::string::npos)
+      << busy.error().message;
+}
+
+TEST_F(WebServer, HttpsCookieIsSecureAndHstsIsSent) {
+  stopServer();
+  start(true);
+  ASSERT_TRUE(server_->tls());
+  EXPECT_TRUE(server_->url().starts_with("https://"));
+  auto r = client().login("admin", kPassword);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(client().lastSetCookie_.find("; Secure"), std::string::npos) << client().lastSetCookie_;
+  EXPECT_NE(client().lastSetCookie_.find("HttpOnly"), std::string::npos);
+  EXPECT_EQ(r.header("Strict-Transport-Security"), "max-age=31536000");
+  EXPECT_EQ(client().call("GET", "/api/v1/session").status, 200);
+}
+
+TEST_F(WebServer, BadCertificateIsAStartupErrorNamingTheKeys) {
+  config::WebConfig web = config_.web;
+  web.tls_cert = dir_ + "/missing.pem";
+  web.tls_key = dir_ + "/missing.key";
+  auto s = Server::start(*app_, web, "127.0.0.1:0");
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("tls_cert"), std::string::npos) << s.error().message;
+}
+
+}  // namespace
+}  // namespace adcheck::web

@@ -218,7 +218,7 @@ Plan planFor(const scan::Finding& f, const std::optional<std::vector<std::uint8_
 std::string kindSteps(const Plan& p, const scan::Finding& f, std::vector<std::string>& steps) {
   const std::string name = f.samAccountName.empty() ? scan::firstRdnValue(f.dn) : f.samAccountName;
   std::string command;
-  const std::string where = psQuote("AD:" + f.dn);
+  const std::string where = psQuote("AD:\\" + f.dn);
   steps.push_back("In Active Directory Users and Computers, turn on View > Advanced Features.");
   steps.push_back("Find " + name + " in " + ouLabel(scan::parentDn(f.dn)) +
                   " and open Properties.");

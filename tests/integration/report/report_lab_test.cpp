@@ -211,7 +211,7 @@ TEST(ReportLab, LdifFixesResolveTheTargetedFindingsAndTheRevertBringsThemBack) {
   }
 }
 
-// Lab-random values out: domain SID, GUIDs, the DC's name and address, the snapshot path.
+// Lab-random values out: domain SID, GUIDs, the DC's name, directory times, the snapshot path.
 std::string normalise(std::string text, const testing::Lab& lab, const std::string& snapshot) {
   auto replaceAll = [&](const std::string& from, const std::string& to) {
     for (std::size_t p = 0; (p = text.find(from, p)) != std::string::npos; p += to.size())
@@ -223,6 +223,8 @@ std::string normalise(std::string text, const testing::Lab& lab, const std::stri
   text = std::regex_replace(
       text, std::regex("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"),
       "GUID");
+  // Directory times of lab objects (whenCreated of a device container) date the lab build.
+  text = std::regex_replace(text, std::regex("\\b[0-9]{14}\\.[0-9]Z\\b"), "GENERALIZED-TIME");
   return text;
 }
 

@@ -76,6 +76,23 @@ void registerFindingRoutes(App& app, Router& router) {
     auto q = parseFindingQuery(req);
     if (!q) return HttpResult<Response>(std::unexpected(q.error()));
     return app.withStore([&](store::Store& s) -> HttpResult<Response> {
+      // The same question about the same stored scans gets the same answer: serve it from the cache.
+      auto version = app.dataVersion(s);
+      if (!version) return std::unexpected(app.internal("findings", version.error()));
+      std::string key = "findings";
+      for (const auto& [k, v] : req.query) key += "\x1f" + k + "\x1e" + v;
+      auto cached = [&]() -> std::optional<Response> {
+        auto hit = app.cache().get(key, *version);
+        if (!hit) return std::nullopt;
+        Response r;
+        r.body = std::move(*hit);
+        r.set("Cache-Control", "no-store");
+        return r;
+      };
+      if (auto r = cached()) return std::move(*r);
+      auto claim = app.cache().claim(key);
+      if (!claim.owns())
+        if (auto r = cached()) return std::move(*r);  // another request just computed it
       if (q->scanId)
         if (auto scan = s.scanById(*q->scanId); !scan) {
           if (scan.error().code == ErrorCode::kNotFound)
@@ -91,7 +108,9 @@ void registerFindingRoutes(App& app, Router& router) {
       o->set("total", static_cast<std::uint64_t>(page->total));
       o->set("limit", static_cast<std::uint64_t>(page->limit));
       o->set("offset", static_cast<std::uint64_t>(page->offset));
-      return jsonResponse(200, o);
+      Response r = jsonResponse(200, o);
+      app.cache().put(key, *version, r.body);
+      return r;
     });
   });
   router.add("GET", "/api/v1/findings/{fingerprint}", Role::kViewer,

@@ -132,6 +132,14 @@ void App::audit(const std::string& event, const std::string& user, const std::st
   auditLog_->write(o);
 }
 
+Result<std::string> App::dataVersion(store::Store& s) {
+  auto last = s.latestScan(false);
+  if (!last) return fail(last.error());
+  if (!*last) return std::string("empty");
+  return std::to_string((*last)->id) + ":" + std::string(scan::scanStatusName((*last)->status)) + ":" +
+         std::to_string((*last)->finished);
+}
+
 HttpError App::internal(const std::string& what, const Error& error) {
   std::cerr << "adcheck serve: " << what << ": " << error.toString() << "\n";
   return internalError();

@@ -17,6 +17,7 @@
 #include "adcheck/store/sqlite_store.h"
 #include "web/server/http_util.h"
 #include "web/server/json_log.h"
+#include "web/server/response_cache.h"
 #include "web/server/router.h"
 #include "web/server/scan_job.h"
 #include "web/server/scheduler.h"
@@ -86,6 +87,9 @@ class App {
   void audit(const std::string& event, const std::string& user, const std::string& client,
              const Poco::JSON::Object::Ptr& fields = nullptr);
   JsonLog& accessLog() { return *accessLog_; }
+  ResponseCache& cache() { return cache_; }
+  // The stored data's version for the cache: the newest scan's id, status and finish time.
+  Result<std::string> dataVersion(store::Store& store);
   // Runs fn with a store connection; a store error becomes a logged 500.
   HttpResult<Response> withStore(const std::function<HttpResult<Response>(store::Store&)>& fn);
   // Logs an internal error (server side only) and returns the 500 to answer with.
@@ -106,6 +110,7 @@ class App {
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<ObjectExplainer> explainer_;
   Router router_;
+  ResponseCache cache_;
 };
 
 // Route registration, one resource per file (api_*.cpp).

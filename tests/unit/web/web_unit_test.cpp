@@ -2,13 +2,16 @@
 // throttling, routing and query parsing, assets, the schedule, listen addresses.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <thread>
 #include <ctime>
 
 #include "web/server/assets.h"
 #include "web/server/auth_ldap.h"
 #include "web/server/auth_local.h"
 #include "web/server/http_util.h"
+#include "web/server/response_cache.h"
 #include "web/server/router.h"
 #include "web/server/scheduler.h"
 #include "web/server/server.h"
@@ -250,6 +253,40 @@ TEST(Assets, NoInlineScriptInTheEmbeddedHtml) {
     }
     EXPECT_EQ(c.find("style=\""), std::string_view::npos) << p;
   }
+}
+
+TEST(ResponseCache, AnswersOnlyForTheSameDataVersionAndEvictsLeastRecent) {
+  ResponseCache c(2, 1 << 20);
+  c.put("a", "v1", "A");
+  EXPECT_EQ(c.get("a", "v1"), "A");
+  EXPECT_FALSE(c.get("a", "v2"));  // a scan was written since: stale, dropped
+  EXPECT_FALSE(c.get("a", "v1"));
+  c.put("a", "v1", "A");
+  c.put("b", "v1", "B");
+  EXPECT_TRUE(c.get("a", "v1"));  // a is now the most recent
+  c.put("c", "v1", "C");
+  EXPECT_FALSE(c.get("b", "v1"));
+  EXPECT_TRUE(c.get("a", "v1"));
+  EXPECT_TRUE(c.get("c", "v1"));
+  EXPECT_EQ(c.size(), 2u);
+  ResponseCache small(10, 800);
+  small.put("big", "v", std::string(200, 'x'));  // over an eighth of the budget: not kept
+  EXPECT_FALSE(small.get("big", "v"));
+}
+
+TEST(ResponseCache, OneComputesTheOthersWait) {
+  ResponseCache c;
+  auto first = c.claim("k");
+  EXPECT_TRUE(first.owns());
+  std::atomic<bool> waited_owns{true};
+  std::thread other([&] { waited_owns = c.claim("k").owns(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  c.put("k", "v", "body");
+  { auto done = std::move(first); }  // released: the waiter goes on and finds the answer
+  other.join();
+  EXPECT_FALSE(waited_owns.load());
+  EXPECT_EQ(c.get("k", "v"), "body");
+  EXPECT_TRUE(c.claim("k").owns());  // nobody computes it any more
 }
 
 class LocalTime : public ::testing::Test {

@@ -74,6 +74,15 @@ int cmdServe(const Args& args) {
   if (!server) return reportError(server.error());
   r.server = std::move(*server);
   r.app->start();
+  // Say at start what would otherwise only show as failed logins.
+  if (config->web.admin_user.empty() && config->directory.uris.empty())
+    std::cerr << "adcheck: warning: nobody can log in: set [directory] uri (AD logins) or [web] admin_user\n";
+  for (const auto& uri : config->directory.uris)
+    if (uri.starts_with("ldap://") && !config->directory.starttls) {
+      std::cerr << "adcheck: warning: AD logins bind with the user's password, which needs TLS: "
+                << uri << " without starttls = true will refuse them (use ldaps:// or starttls)\n";
+      break;
+    }
   std::cout << "adcheck: dashboard at " << r.server->url() << "\n" << std::flush;
   waitForTermination(mask);
   shutdown(r);

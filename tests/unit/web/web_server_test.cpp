@@ -370,6 +370,29 @@ TEST_F(WebServer, LogsNeverHoldAPassword) {
   EXPECT_EQ(access.find("adcheck_session"), std::string::npos);
 }
 
+TEST_F(WebServer, ShutdownDuringAScanStoresItAndLeavesNothingRunning) {
+  loginAdmin();
+  auto r = client().change("POST", "/api/v1/scans");
+  ASSERT_EQ(r.status, 202) << r.body;
+  const auto id = r.json()->getValue<std::int64_t>("scanId");
+  const auto t0 = std::chrono::steady_clock::now();
+  app_->stop();  // what SIGTERM does after the listener stopped
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  auto st = app_->job().state();
+  EXPECT_FALSE(st.running);
+  ASSERT_TRUE(st.lastRun);
+  EXPECT_EQ(st.lastRun->scanId, id);
+  // Either it finished just before, or it was interrupted and stored as such.
+  if (st.lastRun->status != "completed") {
+    EXPECT_NE(st.lastRun->error.find("interrupted"), std::string::npos) << st.lastRun->error;
+  }
+  auto again = app_->job().start("test");
+  EXPECT_FALSE(again);  // no scan starts while shutting down
+  auto scan = client().call("GET", "/api/v1/scans/" + std::to_string(id));
+  ASSERT_EQ(scan.status, 200);
+  EXPECT_NE(scan.json()->getValue<std::string>("status"), "running");
+}
+
 TEST_F(WebServer, PlainHttpOffLoopbackIsRefusedUnlessAllowed) {
   config::WebConfig web = config_.web;
   auto refused = Server::start(*app_, web, "0.0.0.0:0");

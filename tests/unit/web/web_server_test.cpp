@@ -322,6 +322,19 @@ TEST_F(WebServer, ScanStartedByPostRunsInTheBackgroundWithProgress) {
   EXPECT_EQ(rules.status, 200);
   EXPECT_GE(rules.json()->getArray("rules")->size(), 20u);
   EXPECT_EQ(client().call("GET", "/api/v1/endpoints").json()->getArray("items")->size(), 0u);
+
+  // Reports: a download, html inline on request, a bad format named.
+  auto csv = client().call("GET", "/api/v1/reports/csv?scan=latest");
+  ASSERT_EQ(csv.status, 200) << csv.body.substr(0, 300);
+  EXPECT_TRUE(csv.header("Content-Disposition").starts_with("attachment; filename=\"")) << csv.header("Content-Disposition");
+  EXPECT_FALSE(csv.body.empty());
+  auto html = client().call("GET", "/api/v1/reports/html?inline=1");
+  ASSERT_EQ(html.status, 200);
+  EXPECT_TRUE(html.header("Content-Disposition").starts_with("inline"));
+  EXPECT_EQ(html.header("Content-Security-Policy").find("script-src 'self'") != std::string::npos, true);
+  auto bad = client().call("GET", "/api/v1/reports/docx");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.errorMessage().find("docx"), std::string::npos);
 }
 
 TEST_F(WebServer, ExceptionsAreAddedAndRemovedAndAudited) {

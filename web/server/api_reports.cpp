@@ -52,6 +52,7 @@ void registerReportRoutes(App& app, Router& router) {
                  r.set("Content-Disposition", std::string(inline_html ? "inline" : "attachment") +
                                                   "; filename=\"" + file->filename + "\"");
                  r.set("Cache-Control", "no-store");
+                 if (*format == report::Format::kHtml) r.set("Content-Security-Policy", std::string(kReportContentSecurityPolicy));
                  return r;
                });
 #else

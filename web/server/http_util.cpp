@@ -93,7 +93,10 @@ Response noContent() {
 }
 
 void addSecurityHeaders(Response& response, bool secure) {
-  response.set("Content-Security-Policy", std::string(kContentSecurityPolicy));
+  // A handler may have set a stricter policy (the HTML report: no script at all).
+  bool has_csp = false;
+  for (const auto& h : response.headers) has_csp = has_csp || h.first == "Content-Security-Policy";
+  if (!has_csp) response.set("Content-Security-Policy", std::string(kContentSecurityPolicy));
   response.set("X-Content-Type-Options", "nosniff");
   response.set("Referrer-Policy", "no-referrer");
   response.set("X-Frame-Options", "DENY");

@@ -21,6 +21,11 @@ namespace adcheck::web {
 inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;  // larger bodies: 413
 inline constexpr std::size_t kMaxUriBytes = 8 * 1024;    // longer URIs: 414
 
+// For the HTML report (one self-contained file with an inline stylesheet): styles only, no script.
+inline constexpr std::string_view kReportContentSecurityPolicy =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'none'";
+
 inline constexpr std::string_view kContentSecurityPolicy =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
@@ -77,7 +82,8 @@ Response jsonResponse(int status, const Poco::JSON::Object::Ptr& body);
 Response errorResponse(const HttpError& error);
 Response noContent();
 
-// Headers every response carries (CSP, nosniff, ...; HSTS when secure).
+// Headers every response carries (CSP, nosniff, ...; HSTS when secure). A CSP the handler set
+// already is kept.
 void addSecurityHeaders(Response& response, bool secure);
 
 // "a=1&b=x%20y&b=z" -> pairs; '+' is a space. Malformed escapes are an error naming the parameter.

@@ -50,7 +50,8 @@ void header(std::ostringstream& o, const Model& m, bool revert) {
     o << "# Each block first checks that the object is the one scanned (objectGUID) and still has the\n"
       << "# security descriptor adcheck captured; if not, it skips the object with a warning (scan\n"
       << "# again). Undo: adcheck-" << id << ".revert.ps1 writes the captured descriptors (and\n"
-      << "# adminCount) back exactly.\n"
+      << "# adminCount) back exactly. One block per object: the findings on one object are fixed\n"
+      << "# together, because they share its descriptor.\n"
       << "# Accounts in protected groups (cause protected-group) get no script: SDProp would undo\n"
       << "# any change within the hour. Give the person a separate, unprivileged account for mail\n"
       << "# and phone, and do not grant Exchange rights on AdminSDHolder.\n";

@@ -387,6 +387,25 @@ TEST_F(ReportTest, SinceSummarisesNewResolvedOpenAndExcepted) {
   EXPECT_GT(second, first_);
 }
 
+TEST_F(ReportTest, AnInheritedDenyIsAdviceForTheParentNotAScript) {
+  auto v = firstFindings();
+  auto f = finding("EAS-DEVICE-RIGHTS-MISSING", kPlainDn, "00000000-0000-0000-0000-000000000007", "paula");
+  f.details->set("cause", "deny-ace");
+  f.details->set("ace", "(D;CIID;CC;;;WD)");
+  f.details->set("aceIndex", 0);
+  f.details->set("descriptor", b64(sb::daclOnly({sb::ace(0x01, 0x12, 0x1, sb::sid(1, {0})),
+                                                  sb::ace(0x00, 0, 0xF01FF, sb::sid(5, {18}))})));
+  v.push_back(f);
+  writeScan(1704153600, v);
+  const std::string ps = render(Format::kPs1);
+  EXPECT_EQ(blocks(ps).size(), 3u);  // as before: nothing for Paula
+  for (const auto& l : lines(ps))
+    if (l.find("Paula Plain") != std::string::npos) {
+      EXPECT_EQ(l.rfind("# EAS-DEVICE-RIGHTS-MISSING", 0), 0u) << l;
+      EXPECT_NE(l.find("is inherited"), std::string::npos) << l;
+    }
+}
+
 TEST_F(ReportTest, BadInputGivesClearErrors) {
   ReportRequest r;
   r.scanId = 999;

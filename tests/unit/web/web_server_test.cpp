@@ -7,12 +7,14 @@
 
 #include <chrono>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "tests/unit/web/web_test_client.h"
 #include "web/server/app.h"
 #include "web/server/auth_local.h"
+#include "web/server/scheduler.h"
 #include "web/server/server.h"
 
 namespace adcheck::web {
@@ -406,6 +408,41 @@ TEST_F(WebServer, ShutdownDuringAScanStoresItAndLeavesNothingRunning) {
   auto scan = client().call("GET", "/api/v1/scans/" + std::to_string(id));
   ASSERT_EQ(scan.status, 200);
   EXPECT_NE(scan.json()->getValue<std::string>("status"), "running");
+}
+
+TEST(Scheduler, StartsScansOnTheIntervalNeverTwoAtOnceAndStopsAtOnce) {
+  char tmpl[] = "/tmp/adcheck-sched-test-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  config::Config cfg;
+  cfg.store.path = std::string(tmpl) + "/store.sqlite";
+  cfg.schedule.interval = std::chrono::seconds(1);
+  ScanJob job(cfg, store::sqliteOptions(cfg.store),
+              snapshotSourceFactory({std::string(ADCHECK_SOURCE_DIR) + "/adcheck/demo/scan-1.ldif.gz"}));
+  Scheduler scheduler(cfg.schedule, job);
+  scheduler.start();
+  // No scan yet: the first one is due at once, the next one a second after it started.
+  std::set<std::int64_t> seen;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (seen.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    auto st = job.state();
+    if (st.lastRun) seen.insert(st.lastRun->scanId);
+    if (st.running) {
+      EXPECT_EQ(st.startedBy, "schedule");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GE(seen.size(), 2u) << "the scheduler did not start two scans in 20 s";
+  auto next = scheduler.nextRun();
+  ASSERT_TRUE(next);
+  EXPECT_LE(*next, std::time(nullptr) + 2);
+  const auto t0 = std::chrono::steady_clock::now();
+  scheduler.stop();
+  job.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  EXPECT_FALSE(job.running());
+  auto st = job.state();
+  ASSERT_TRUE(st.lastRun);
+  EXPECT_NE(st.lastRun->status, "running");
 }
 
 TEST_F(WebServer, PlainHttpOffLoopbackIsRefusedUnlessAllowed) {

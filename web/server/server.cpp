@@ -199,7 +199,7 @@ Result<std::unique_ptr<Server>> Server::start(App& app, const config::WebConfig&
   s->tls_ = !web.tls_cert.empty();
   s->host_ = addr->host;
   const Poco::Net::SocketAddress sa(addr->host, addr->port);
-  auto params = new Poco::Net::HTTPServerParams;
+  Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;  // owned, also on error
   params->setMaxThreads(16);
   params->setMaxQueued(256);
   params->setKeepAlive(true);

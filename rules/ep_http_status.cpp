@@ -21,7 +21,13 @@ void evaluate(const probe::ProbeResult& r, const config::RulesConfig&, const Emi
   if (!sev) return;
   auto f = makeEndpointFinding("EP-HTTP-STATUS", *sev, r);
   bool client_cert = get->status == 403 && get->headers.contains("x-adcheck-substatus");
-  std::string meaning = client_cert ? "client certificate required (403.7)" : probe::explainStatus(get->status);
+  std::string meaning = probe::explainStatus(get->status);
+  if (client_cert)
+    meaning = r.clientCertSubject.empty()
+                  ? "client certificate required (403.7): the server requires a client "
+                    "certificate; set [endpoint] client_pkcs12"
+                  : "client certificate required (403.7): the server did not accept the client "
+                    "certificate " + r.clientCertSubject;
   f.details->set("status", get->status);
   f.details->set("reason", get->reason);
   f.details->set("meaning", meaning);

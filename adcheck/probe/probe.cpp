@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
+#include <openssl/pkcs12.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -18,7 +19,10 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <optional>
+#include <sstream>
 
 namespace adcheck::probe {
 namespace {
@@ -33,6 +37,113 @@ using SslCtxPtr = std::unique_ptr<SSL_CTX, Deleter<SSL_CTX, SSL_CTX_free>>;
 using SslPtr = std::unique_ptr<SSL, Deleter<SSL, SSL_free>>;
 using StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE, X509_STORE_free>>;
 using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX, X509_STORE_CTX_free>>;
+std::string nameText(const X509_NAME* name);
+std::string sslErrors();
+using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
+using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
+using Pkcs12Ptr = std::unique_ptr<PKCS12, Deleter<PKCS12, PKCS12_free>>;
+using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
+
+void freeChain(STACK_OF(X509)* chain) { sk_X509_pop_free(chain, X509_free); }
+using ChainPtr = std::unique_ptr<STACK_OF(X509), Deleter<STACK_OF(X509), freeChain>>;
+
+// The client certificate of [endpoint] client_pkcs12, loaded once per probe.
+struct ClientCert {
+  KeyPtr key;
+  X509Ptr cert;
+  ChainPtr chain;
+  std::string subject;
+};
+
+constexpr const char* kClientCertHint = "the server requires a client certificate; set [endpoint] client_pkcs12";
+
+Result<std::string> readPassword(const std::string& path) {
+  if (path.empty()) return std::string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return fail(ErrorCode::kConfig,
+                "cannot read the client certificate password file " + path + " ([endpoint] "
+                "client_pkcs12_password_file): " + std::strerror(errno),
+                "check the path and that the adcheck user may read it");
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string pw = text.str();
+  // One trailing newline is how editors and `echo` end the file, not part of the password.
+  if (!pw.empty() && pw.back() == '\n') pw.pop_back();
+  if (!pw.empty() && pw.back() == '\r') pw.pop_back();
+  return pw;
+}
+
+Result<ClientCert> loadClientCert(const ProbeOptions& options) {
+  const std::string& file = options.clientPkcs12;
+  const std::string what = "the client certificate " + file + " ([endpoint] client_pkcs12)";
+  auto password = readPassword(options.clientPkcs12PasswordFile);
+  if (!password) return std::unexpected(password.error());
+  ERR_clear_error();
+  BioPtr bio(BIO_new_file(file.c_str(), "rb"));
+  if (!bio) {
+    ERR_clear_error();
+    return fail(ErrorCode::kConfig, "cannot read " + what + ": " + std::strerror(errno),
+                "check the path and that the adcheck user may read it");
+  }
+  Pkcs12Ptr p12(d2i_PKCS12_bio(bio.get(), nullptr));
+  if (!p12) {
+    sslErrors();
+    return fail(ErrorCode::kConfig, "cannot use " + what + ": not a PKCS#12 (.pfx/.p12) file",
+                "export the certificate with its private key as PKCS#12");
+  }
+  // An empty password file may mean "no password" or "the empty password": try both.
+  const char* pass = password->c_str();
+  if (PKCS12_verify_mac(p12.get(), pass, -1) != 1) {
+    if (password->empty() && PKCS12_verify_mac(p12.get(), nullptr, 0) == 1) {
+      pass = nullptr;
+    } else {
+      sslErrors();
+      return fail(ErrorCode::kConfig,
+                  "cannot use " + what + ": wrong password" +
+                      (options.clientPkcs12PasswordFile.empty()
+                           ? std::string(" (no client_pkcs12_password_file is set)")
+                           : " (read from " + options.clientPkcs12PasswordFile + ")"),
+                  "put the PKCS#12 password in [endpoint] client_pkcs12_password_file");
+    }
+  }
+  EVP_PKEY* key = nullptr;
+  X509* cert = nullptr;
+  STACK_OF(X509)* chain = nullptr;
+  if (PKCS12_parse(p12.get(), pass, &key, &cert, &chain) != 1 || key == nullptr || cert == nullptr) {
+    EVP_PKEY_free(key);
+    X509_free(cert);
+    sk_X509_pop_free(chain, X509_free);
+    std::string why = sslErrors();
+    return fail(ErrorCode::kConfig,
+                "cannot use " + what + ": " +
+                    (why.empty() ? std::string("it holds no private key and certificate") : why),
+                "export the certificate with its private key as PKCS#12");
+  }
+  ClientCert out{KeyPtr(key), X509Ptr(cert), ChainPtr(chain), {}};
+  out.subject = nameText(X509_get_subject_name(cert));
+  return out;
+}
+
+// Records that the server asked for a client certificate (called by OpenSSL when it does).
+int noteCertRequest(SSL* ssl, void* flag) {
+  (void)ssl;
+  *static_cast<bool*>(flag) = true;
+  return 1;
+}
+
+// Whether OpenSSL's words for a failure mean the server refused us for want of (or over) a client
+// certificate: TLS 1.3's "certificate required" alert, or a handshake failure / bad certificate
+// alert after the server had asked for one.
+bool clientCertRefusal(const std::string& why, bool requested) {
+  if (why.find("certificate required") != std::string::npos) return true;
+  if (!requested) return false;
+  for (const char* alert : {"alert handshake failure", "alert bad certificate", "alert unknown ca",
+                            "alert certificate unknown", "alert access denied",
+                            "alert certificate expired", "alert unsupported certificate"})
+    if (why.find(alert) != std::string::npos) return true;
+  return false;
+}
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -182,6 +293,7 @@ struct Connection {
   SslCtxPtr ctx;
   SslPtr ssl;
   int fd = -1;
+  bool certRequested = false;  // set by noteCertRequest during the handshake
   Connection() = default;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -191,7 +303,16 @@ struct Connection {
   }
 };
 
-Result<std::unique_ptr<Connection>> handshake(const ProbeResult& target, const ProbeOptions& options) {
+// What to tell the person when the server refused us over a client certificate.
+std::string clientCertAdvice(const ClientCert* client, const std::string& why) {
+  if (client == nullptr) return std::string(kClientCertHint) + " (TLS: " + why + ")";
+  return "the server rejected the client certificate " + client->subject + " (TLS: " + why +
+         "); check that a CA the server trusts issued it and that it is valid for client "
+         "authentication";
+}
+
+Result<std::unique_ptr<Connection>> handshake(const ProbeResult& target, const ProbeOptions& options,
+                                              const ClientCert* client, bool& cert_requested) {
   auto fd = connectTo(target.host, target.port, options.timeout);
   if (!fd) return std::unexpected(fd.error());
   auto conn = std::make_unique<Connection>();
@@ -199,8 +320,20 @@ Result<std::unique_ptr<Connection>> handshake(const ProbeResult& target, const P
   conn->ctx.reset(SSL_CTX_new(TLS_client_method()));
   // We verify ourselves (verifyChain) so that a bad chain is reported, not a failed handshake.
   SSL_CTX_set_verify(conn->ctx.get(), SSL_VERIFY_NONE, nullptr);
+  if (client != nullptr) {
+    // Sent only when the server asks (a CertificateRequest), with its chain.
+    if (SSL_CTX_use_certificate(conn->ctx.get(), client->cert.get()) != 1 ||
+        SSL_CTX_use_PrivateKey(conn->ctx.get(), client->key.get()) != 1 ||
+        SSL_CTX_check_private_key(conn->ctx.get()) != 1)
+      return fail(ErrorCode::kConfig,
+                  "cannot use the client certificate " + options.clientPkcs12 + ": " + sslErrors(),
+                  "export the certificate with its matching private key as PKCS#12");
+    for (int i = 0; client->chain && i < sk_X509_num(client->chain.get()); ++i)
+      SSL_CTX_add1_chain_cert(conn->ctx.get(), sk_X509_value(client->chain.get(), i));
+  }
   conn->ssl.reset(SSL_new(conn->ctx.get()));
   SSL* ssl = conn->ssl.get();
+  SSL_set_cert_cb(ssl, noteCertRequest, &conn->certRequested);
   SSL_set_fd(ssl, *fd);
   in6_addr addr6{};
   in_addr addr4{};
@@ -228,9 +361,14 @@ Result<std::unique_ptr<Connection>> handshake(const ProbeResult& target, const P
     if (why == "wrong version number" || why == "packet length too long" ||
         why == "record layer failure")
       why += " (the server does not speak TLS on this port; plain HTTP?)";
+    cert_requested = cert_requested || conn->certRequested;
+    if (clientCertRefusal(why, conn->certRequested))
+      return fail(ErrorCode::kTls, "TLS handshake failed: " + clientCertAdvice(client, why),
+                  client ? "check the client certificate" : "set [endpoint] client_pkcs12");
     return fail(ErrorCode::kTls, "TLS handshake failed: " + why,
                 "check that the URL's port serves HTTPS");
   }
+  cert_requested = cert_requested || conn->certRequested;
   return conn;
 }
 
@@ -254,11 +392,21 @@ HttpResult request(Connection& conn, const std::string& method, const ProbeResul
     int err = SSL_get_error(ssl, rc);
     if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) && waitFor(conn.fd, err, deadline))
       continue;
-    out.error = "sending the " + method + " request failed: " + sslErrors();
+    // A server that refuses a missing client certificate (TLS 1.3) may have sent its alert and
+    // closed before the request went out: read once so that OpenSSL reports the alert.
+    std::string why = sslErrors();
+    if (why.empty()) {
+      char byte = 0;
+      (void)SSL_read(ssl, &byte, 1);
+      why = sslErrors();
+    }
+    if (why.empty()) why = errno != 0 ? lower(std::strerror(errno)) : "connection closed by the server";
+    out.error = "sending the " + method + " request failed (TLS: " + why + ")";
     return out;
   }
   // Headers (and a little body: IIS names 403.7 only there) until the server closes.
   std::string data;
+  std::string tls_error;
   constexpr std::size_t kMax = 64 * 1024;
   for (;;) {
     char buf[4096];
@@ -275,13 +423,17 @@ HttpResult request(Connection& conn, const std::string& method, const ProbeResul
       out.error = "no answer to " + method + " within " + seconds(options.timeout);
       return out;
     }
-    break;  // closed (cleanly or not): parse what we have
+    // Closed (cleanly or not): parse what we have. A TLS 1.3 server refuses a missing client
+    // certificate only now, with an alert, after the client has finished its handshake.
+    tls_error = sslErrors();
+    break;
   }
   ERR_clear_error();
   auto head_end = data.find("\r\n\r\n");
   if (head_end == std::string::npos) {
     out.error = data.empty() ? "the server closed the connection without answering " + method
                              : "malformed HTTP answer to " + method + " (no end of headers)";
+    if (!tls_error.empty()) out.error += " (TLS: " + tls_error + ")";
     return out;
   }
   std::string head = data.substr(0, head_end);
@@ -324,6 +476,8 @@ ProbeOptions optionsFrom(const config::EndpointConfig& cfg) {
   ProbeOptions o;
   o.caFile = cfg.ca_file;
   o.timeout = std::chrono::seconds(cfg.timeout);
+  o.clientPkcs12 = cfg.client_pkcs12;
+  o.clientPkcs12PasswordFile = cfg.client_pkcs12_password_file;
   return o;
 }
 
@@ -368,9 +522,32 @@ ProbeResult probeUrl(const std::string& url, const ProbeOptions& options) {
     return result;
   }
 
-  auto conn = handshake(result, options);
+  std::optional<ClientCert> client;
+  if (!options.clientPkcs12.empty()) {
+    auto loaded = loadClientCert(options);
+    if (!loaded) {
+      result.error = loaded.error().message + " (not probed: " + loaded.error().hint + ")";
+      return result;
+    }
+    client = std::move(*loaded);
+  }
+  const ClientCert* presented = client ? &*client : nullptr;
+  if (presented != nullptr) result.clientCertSubject = presented->subject;
+  // An OPTIONS/GET that ended in a client certificate alert (TLS 1.3): "... (TLS: reason)".
+  auto note_refusal = [&](const std::string& error) {
+    auto at = error.rfind("(TLS: ");
+    if (at == std::string::npos || !result.clientCertProblem.empty()) return;
+    std::string why = error.substr(at + 6);
+    if (!why.empty() && why.back() == ')') why.pop_back();
+    if (clientCertRefusal(why, result.clientCertRequested))
+      result.clientCertProblem = clientCertAdvice(presented, why);
+  };
+
+  auto conn = handshake(result, options, presented, result.clientCertRequested);
   if (!conn) {
     result.error = conn.error().message;
+    if (clientCertRefusal(result.error, result.clientCertRequested))
+      result.clientCertProblem = result.error.substr(std::string("TLS handshake failed: ").size());
     return result;
   }
   SSL* ssl = (*conn)->ssl.get();
@@ -388,9 +565,10 @@ ProbeResult probeUrl(const std::string& url, const ProbeOptions& options) {
   result.protocol = SSL_get_version(ssl);
   result.cipher = SSL_get_cipher_name(ssl);
   result.http.push_back(request(**conn, "OPTIONS", result, path, options));
+  note_refusal(result.http.back().error);
   conn->reset();
   // Connection: close above, so GET gets its own connection.
-  auto second = handshake(result, options);
+  auto second = handshake(result, options, presented, result.clientCertRequested);
   if (!second) {
     HttpResult get;
     get.method = "GET";
@@ -399,6 +577,7 @@ ProbeResult probeUrl(const std::string& url, const ProbeOptions& options) {
   } else {
     result.http.push_back(request(**second, "GET", result, path, options));
   }
+  note_refusal(result.http.back().error);
   ERR_clear_error();
   return result;
 }

@@ -45,12 +45,27 @@ struct ProbeResult {
   std::string protocol;  // "TLSv1.3"
   std::string cipher;
   std::vector<HttpResult> http;  // OPTIONS, then GET
+  // The server asked for a client certificate in the handshake (CertificateRequest).
+  bool clientCertRequested = false;
+  // Set when the server refused the connection for want of a client certificate (TLS alert
+  // "certificate required", or a handshake failure right after asking for one, with none to
+  // give) or rejected the one presented: what to do, in words. The failure itself is in `error`
+  // or in the OPTIONS/GET results.
+  std::string clientCertProblem;
+  std::string clientCertSubject;  // of the certificate configured and offered; "" none
 
   const HttpResult* find(const std::string& method) const;
 };
 
 struct ProbeOptions {
   std::string caFile;                           // empty: the system store
+  // Client certificate for servers that require one ([endpoint] client_pkcs12): a PKCS#12 file
+  // (key, certificate, chain) and the file holding its password (trailing newline stripped;
+  // empty: no password). Presented only when the server asks. A file that cannot be used is
+  // recorded as each URL's error (the URL is not probed without the certificate it was
+  // configured with).
+  std::string clientPkcs12;
+  std::string clientPkcs12PasswordFile;
   std::chrono::milliseconds timeout{15000};     // connect, handshake and each read
   std::string userAgent = "adcheck-probe/0.1";
 };

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "adcheck/core/error.h"
 
@@ -28,6 +29,17 @@ class BulkInsert {
   virtual ~BulkInsert() = default;
   virtual void add(std::span<const Cell> row) = 0;  // cells in the statement's column order
   virtual void flush() = 0;                         // every row added is now in the table
+  // Rows of this table reference rows of `parent`'s (foreign keys): a backend that holds rows
+  // back flushes `parent` before writing any of this one's. `parent` must outlive this object.
+  void after(BulkInsert& parent) { parents_.push_back(&parent); }
+
+ protected:
+  void flushParents() {
+    for (auto* p : parents_) p->flush();
+  }
+
+ private:
+  std::vector<BulkInsert*> parents_;
 };
 
 // The portable fallback: one INSERT per row through Poco::Data.
@@ -41,6 +53,8 @@ class Dialect {
   // The column definition replacing {id} in migrations: an integer primary key the database
   // assigns on insert.
   virtual std::string_view autoIdColumn() const = 0;
+  // What replaces {without_rowid} after a table whose primary key should be the table itself.
+  virtual std::string_view withoutRowid() const { return ""; }
   // Starts a transaction that holds the write lock from the start, so that a writer that would
   // have to wait does so (up to the busy timeout) before it has done any work.
   virtual std::string_view beginWrite() const = 0;
@@ -54,7 +68,17 @@ class Dialect {
   // A bulk insert for `insert_sql` ("INSERT INTO t (a, b) VALUES (?, ?)"). Writing a scan's
   // findings is the store's one hot path (SPEC section 9: a million in seconds); Poco::Data's
   // per-row binding machinery costs several times what the database itself needs, so a backend
-  // may use its native path (SQLite: one prepared statement stepped per row; PostgreSQL: COPY).
+  // may use its native path (SQLite: multi-row INSERTs of a prepared statement; PostgreSQL: COPY).
+  // Around the transaction that writes a scan (before its BEGIN, after its COMMIT or ROLLBACK):
+  // the store assigns every id of that transaction itself under the write lock, so a backend
+  // may stop checking foreign keys row by row there (SQLite: PRAGMA foreign_keys, which cannot
+  // change inside a transaction). The store deletes dependent rows itself rather than rely on
+  // ON DELETE CASCADE.
+  virtual void beforeScanWrite(Poco::Data::Session& /*session*/) {}
+  virtual void afterScanWrite(Poco::Data::Session& /*session*/) {}
+  // Called after a scan's transaction has committed. The SQLite backend copies the write-ahead
+  // log into the database here, on another thread, instead of inside the commit.
+  virtual void afterScanCommit(Poco::Data::Session& /*session*/) {}
   virtual std::unique_ptr<BulkInsert> bulkInsert(Poco::Data::Session& session,
                                                  std::string insert_sql) const {
     return rowByRowInsert(session, std::move(insert_sql));

@@ -113,6 +113,46 @@ const std::vector<Migration>& migrations() {
            "CREATE INDEX finding_events_by_finding ON finding_events (finding_id)",
            "CREATE INDEX finding_events_by_scan ON finding_events (scan_id)",
        }},
+      {3,
+       "details stored once per distinct text; scan_findings keyed by (scan, finding) only",
+       {
+           // A finding's details rarely change between scans, and findings about one descriptor
+           // share them (details.descriptor, the ACE, the rights): each distinct text is stored
+           // once and referenced. hash is the writer's content key (sql_store.cpp: contentKey),
+           // check a second, independent one so that two texts are taken as equal only when both
+           // agree; 0/0 marks texts carried over from an older schema, which are not matched.
+           "CREATE TABLE finding_details ("
+           " id {id},"
+           " hash BIGINT NOT NULL,"
+           " check_value BIGINT NOT NULL,"
+           " body TEXT NOT NULL)",
+           "INSERT INTO finding_details (hash, check_value, body)"
+           " SELECT 0, 0, details FROM scan_findings GROUP BY details",
+           "CREATE INDEX finding_details_by_body ON finding_details (body)",
+           // The occurrence table rebuilt: details by reference, and (where the backend can) the
+           // primary key as the table itself, so a scan's rows cost one B-tree insert each.
+           "CREATE TABLE scan_findings_v3 ("
+           " scan_id BIGINT NOT NULL REFERENCES scans (id) ON DELETE CASCADE,"
+           " finding_id BIGINT NOT NULL REFERENCES findings (id),"
+           " severity INTEGER NOT NULL,"
+           " lifecycle TEXT NOT NULL,"
+           " exception_id BIGINT REFERENCES exceptions (id),"
+           " dn TEXT NOT NULL,"
+           " sam TEXT NOT NULL,"
+           " summary TEXT NOT NULL,"
+           " details_id BIGINT NOT NULL REFERENCES finding_details (id),"
+           " remediation_id BIGINT REFERENCES remediations (id),"
+           " PRIMARY KEY (scan_id, finding_id)) {without_rowid}",
+           "INSERT INTO scan_findings_v3 (scan_id, finding_id, severity, lifecycle, exception_id,"
+           " dn, sam, summary, details_id, remediation_id)"
+           " SELECT sf.scan_id, sf.finding_id, sf.severity, sf.lifecycle, sf.exception_id, sf.dn,"
+           " sf.sam, sf.summary, d.id, sf.remediation_id"
+           " FROM scan_findings sf JOIN finding_details d ON d.body = sf.details",
+           "DROP TABLE scan_findings",
+           "ALTER TABLE scan_findings_v3 RENAME TO scan_findings",
+           "DROP INDEX finding_details_by_body",
+           "CREATE INDEX scan_findings_by_finding ON scan_findings (finding_id)",
+       }},
   };
   return kMigrations;
 }

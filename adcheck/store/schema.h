@@ -4,7 +4,9 @@
 //
 // The SQL is kept portable (SQLite and PostgreSQL): standard types (BIGINT, INTEGER, TEXT), no
 // AUTOINCREMENT, no SQLite-only syntax. The one thing the dialects spell differently, the
-// auto-assigned primary key, is the placeholder {id}, which each backend replaces (dialect.h).
+// auto-assigned primary key, is the placeholder {id}, which each backend replaces (dialect.h);
+// {without_rowid} after a table with a composite primary key lets a backend that can store the
+// table as that key's B-tree say so (SQLite: WITHOUT ROWID; elsewhere nothing).
 #pragma once
 
 #include <string_view>

@@ -1,8 +1,9 @@
-// The Store in portable SQL over Poco::Data. Writing a scan is one transaction: new finding
-// identities and the scan's findings are inserted in batches (sorted so that index inserts
-// append), and the lifecycle of the findings seen before is moved on by a few set-based
-// statements rather than one statement per finding, which is what keeps a million findings within
-// the few seconds SPEC section 9 allows.
+// The Store in portable SQL over Poco::Data. Writing a scan is one transaction and its one hot
+// path (SPEC 9: a million findings in seconds): new finding identities and the scan's rows go in
+// through the backend's bulk insert, details texts are stored once per distinct text (referenced
+// by a content key), and the lifecycle of findings seen before is moved on by a few set-based
+// statements rather than one per finding, skipped when the identities in memory show there is
+// nothing for them to do (a first scan).
 #include "adcheck/store/sql_store.h"
 
 #include <Poco/Data/Statement.h>
@@ -11,6 +12,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
+#include <Poco/JSONString.h>
 #include <Poco/Nullable.h>
 #include <Poco/String.h>
 #include <signal.h>
@@ -19,6 +21,7 @@
 #include <algorithm>
 #include <future>
 #include <cerrno>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <memory>
@@ -26,6 +29,8 @@
 #include <sstream>
 #include <unordered_map>
 #include <variant>
+
+#include <zlib.h>
 
 #include "adcheck/scan/dn.h"
 #include "adcheck/store/schema.h"
@@ -135,7 +140,7 @@ std::string occurrenceSelect(std::string_view status_expr) {
   return "SELECT sf.scan_id AS scan_id, l.fingerprint AS fingerprint, l.rule AS rule,"
          " sf.severity AS severity, sf.dn AS dn, l.object_guid AS object_guid,"
          " l.object_sid AS object_sid, sf.sam AS sam, sf.summary AS summary,"
-         " sf.details AS details, COALESCE(r.body, '') AS remediation, l.sub_key AS sub_key, " +
+         " d.body AS details, COALESCE(r.body, '') AS remediation, l.sub_key AS sub_key, " +
          std::string(status_expr) +
          " AS status, COALESCE(l.status, '') AS lifecycle, " + std::string(kFirstSeenExpr) +
          " AS first_seen_at, COALESCE(l.last_seen, 0) AS last_seen,"
@@ -144,6 +149,7 @@ std::string occurrenceSelect(std::string_view status_expr) {
          " FROM scan_findings sf"
          " JOIN findings l ON l.id = sf.finding_id"
          " JOIN scans s ON s.id = sf.scan_id"
+         " JOIN finding_details d ON d.id = sf.details_id"
          " LEFT JOIN remediations r ON r.id = sf.remediation_id";
 }
 
@@ -346,6 +352,9 @@ std::string withDialect(std::string_view sql, const Dialect& d) {
   std::string out(sql);
   for (std::size_t at = out.find("{id}"); at != std::string::npos; at = out.find("{id}", at))
     out.replace(at, 4, d.autoIdColumn());
+  constexpr std::string_view kWithoutRowid = "{without_rowid}";
+  if (auto at = out.find(kWithoutRowid); at != std::string::npos)
+    out.replace(at, kWithoutRowid.size(), d.withoutRowid());
   return out;
 }
 
@@ -479,6 +488,23 @@ Result<std::int64_t> SqlStore::beginScan(const std::string& target,
 
 // --- writing a scan ------------------------------------------------------------------------------
 
+// The key under which a details text is stored once (finding_details): two independent hashes,
+// murmur (std::hash) and zlib's CRC-32 with the length, so that two texts are taken as equal only
+// when 64 + 32 bits and the length agree (a false match among a billion distinct texts has odds
+// of about 1 in 10^10). Never 0/0, which marks texts carried over from schema 2.
+struct ContentKey {
+  std::int64_t hash = 0;
+  std::int64_t check = 0;
+};
+
+ContentKey contentKey(std::string_view text) {
+  const auto h = std::hash<std::string_view>{}(text);
+  const auto crc = ::crc32(0L, reinterpret_cast<const Bytef*>(text.data()),
+                           static_cast<uInt>(text.size()));
+  return {static_cast<std::int64_t>(h),
+          static_cast<std::int64_t>((static_cast<std::uint64_t>(text.size()) << 32) | crc) | 1};
+}
+
 struct Identity {
   std::int64_t id = 0;
   std::string status;  // "" until a completed scan saw it
@@ -487,11 +513,113 @@ struct Identity {
   std::int64_t exceptedBy = 0;
 };
 
-// A chunk of findings prepared off the writing thread: fingerprints and details as JSON text,
-// the costliest per-finding work outside the database.
+// Details as JSON text, as Poco's Stringifier writes it but into one string: the Stringifier
+// writes strings to an ostream a character at a time, which made serialising details (a 2 KB
+// base64 descriptor in a third of them) the slowest step of writing a big scan. Containers,
+// strings, integers and booleans are written here; anything else goes through Poco.
+void appendJson(std::string& out, const Poco::Dynamic::Var& v);
+
+// True when JSON needs no escape in s: no control character, quote, backslash or non-ASCII byte
+// (non-ASCII goes through Poco, which knows its UTF-8 options). Eight bytes at a time, since
+// base64 descriptors make up most of the text.
+bool jsonPlain(const std::string& s) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  auto zero_byte = [](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    // high bit set, a byte below 0x20, a '"' or a '\\'
+    if (((w | (((w & ~kHigh) + 0x6060606060606060ull) ^ kHigh)) & kHigh) != 0 ||
+        zero_byte(w ^ (kOnes * '"')) != 0 || zero_byte(w ^ (kOnes * '\\')) != 0)
+      return false;
+  }
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) return false;
+  }
+  return true;
+}
+
+void appendJsonString(std::string& out, const std::string& s) {
+  if (jsonPlain(s)) {  // the usual case, base64 and DNs included: one append
+    out += '"';
+    out += s;
+    out += '"';
+  } else {
+    out += Poco::toJSON(s, Poco::JSON_WRAP_STRINGS);
+  }
+}
+
+void appendJson(std::string& out, const Poco::Dynamic::Var& v) {
+  const auto& type = v.type();
+  if (type == typeid(Poco::JSON::Object::Ptr)) {
+    const auto& o = v.extract<Poco::JSON::Object::Ptr>();
+    if (o.isNull()) {
+      out += "null";
+      return;
+    }
+    // Object::get copies the value (a 2 KB descriptor string each time): the values are read
+    // in place from the map, and written in insertion order as the Stringifier does.
+    const auto names = o->getNames();
+    std::vector<const Poco::Dynamic::Var*> values(names.size(), nullptr);
+    for (auto it = o->begin(); it != o->end(); ++it)
+      for (std::size_t k = 0; k < names.size(); ++k)
+        if (values[k] == nullptr && names[k] == it->first) {
+          values[k] = &it->second;
+          break;
+        }
+    out += '{';
+    for (std::size_t k = 0; k < names.size(); ++k) {
+      if (k > 0) out += ',';
+      appendJsonString(out, names[k]);
+      out += ':';
+      if (values[k] != nullptr) appendJson(out, *values[k]);
+      else out += "null";
+    }
+    out += '}';
+  } else if (type == typeid(Poco::JSON::Array::Ptr)) {
+    const auto& a = v.extract<Poco::JSON::Array::Ptr>();
+    if (a.isNull()) {
+      out += "null";
+      return;
+    }
+    out += '[';
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      if (i > 0) out += ',';
+      appendJson(out, a->get(static_cast<unsigned>(i)));
+    }
+    out += ']';
+  } else if (type == typeid(std::string)) {
+    appendJsonString(out, v.extract<std::string>());
+  } else if (v.isEmpty()) {
+    out += "null";
+  } else if (v.isBoolean()) {
+    out += v.convert<bool>() ? "true" : "false";
+  } else if (v.isInteger()) {
+    out += v.isSigned() ? std::to_string(v.convert<Poco::Int64>())
+                        : std::to_string(v.convert<Poco::UInt64>());
+  } else {
+    std::ostringstream s;
+    Poco::JSON::Stringifier::stringify(v, s);
+    out += s.str();
+  }
+}
+
+std::string detailsJson(const Poco::JSON::Object::Ptr& details) {
+  if (details.isNull()) return "{}";
+  std::string out;
+  out.reserve(256);
+  appendJson(out, Poco::Dynamic::Var(details));
+  return out;
+}
+
+// A chunk of findings prepared off the writing thread: fingerprints, details as JSON text and its
+// content key, the costliest per-finding work outside the database.
 struct PreparedChunk {
   std::vector<std::string> fingerprints;
   std::vector<std::string> details;
+  std::vector<ContentKey> keys;
 };
 
 constexpr std::size_t kChunk = 16384;
@@ -501,13 +629,10 @@ PreparedChunk prepareChunk(const std::vector<scan::Finding>& findings, std::size
   PreparedChunk out;
   out.fingerprints.reserve(end - begin);
   out.details.reserve(end - begin);
-  std::ostringstream json;
   for (std::size_t i = begin; i < end; ++i) {
     out.fingerprints.push_back(findings[i].fingerprint());
-    json.str("");
-    if (findings[i].details) findings[i].details->stringify(json);
-    else json << "{}";
-    out.details.push_back(json.str());
+    out.details.push_back(detailsJson(findings[i].details));
+    out.keys.push_back(contentKey(out.details.back()));
   }
   return out;
 }
@@ -522,6 +647,21 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
                                                        const scan::ScanSummary& summary,
                                                        const std::vector<scan::Finding>& findings) {
   return guarded("writing scan " + std::to_string(id), [&]() -> Result<std::vector<FindingState>> {
+    // Destroyed after tx (declared before it): the backend's settings return after COMMIT or
+    // ROLLBACK.
+    struct ScanWrite {
+      SqlStore& store;
+      explicit ScanWrite(SqlStore& s) : store(s) { store.dialect_->beforeScanWrite(store.session_); }
+      ~ScanWrite() {
+        try {
+          store.dialect_->afterScanWrite(store.session_);
+        } catch (...) {
+          // the connection is gone; the next one starts with the backend's defaults
+        }
+      }
+      ScanWrite(const ScanWrite&) = delete;
+      ScanWrite& operator=(const ScanWrite&) = delete;
+    } scan_write(*this);
     Transaction tx(*this, dialect_->beginWrite());
     auto record = findScan(id);
     if (!record) return fail(unknownScan(id));
@@ -553,8 +693,23 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
     }
     Int64 next_remediation = scalar("SELECT COALESCE(MAX(id), 0) FROM remediations") + 1;
 
-    // Known identities.
+    // Details texts already stored, by content key: hash -> (check, id).
+    std::unordered_map<std::int64_t, std::pair<std::int64_t, std::int64_t>> details_ids;
+    {
+      std::vector<Int64> did, hash, check;
+      auto st = prepare("SELECT id, hash, check_value FROM finding_details WHERE check_value <> 0", {});
+      st, into(did), into(hash), into(check);
+      st.execute();
+      details_ids.reserve(did.size() + findings.size() / 2);
+      for (std::size_t i = 0; i < did.size(); ++i) details_ids.emplace(hash[i], std::pair{check[i], did[i]});
+    }
+    std::int64_t next_details = scalar("SELECT COALESCE(MAX(id), 0) FROM finding_details") + 1;
+
+    // Known identities. What the SQL after the rows has to do is known from them: lifecycles seen
+    // before to move on, open ones this scan did not see to resolve (none of either for a first
+    // scan, which then skips statements that would each read every row).
     std::unordered_map<std::string, Identity> identities;
+    std::int64_t open_before = 0, known_seen = 0, open_seen = 0;
     {
       std::vector<Int64> iid, first, since, excepted;
       std::vector<std::string> fp, status;
@@ -565,9 +720,12 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
       st, into(iid), into(fp), into(status), into(first), into(since), into(excepted);
       st.execute();
       identities.reserve(iid.size());
-      for (std::size_t i = 0; i < iid.size(); ++i)
+      for (std::size_t i = 0; i < iid.size(); ++i) {
+        if (status[i] == kStatusNew || status[i] == kStatusOpen || status[i] == kStatusReopened)
+          ++open_before;
         identities.emplace(std::move(fp[i]),
                            Identity{iid[i], std::move(status[i]), first[i], since[i], excepted[i]});
+      }
     }
     Int64 next_identity = scalar("SELECT COALESCE(MAX(id), 0) FROM findings") + 1;
 
@@ -590,10 +748,14 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
         "INSERT INTO findings (id, fingerprint, rule, object_guid, object_sid, sub_key, status,"
         " first_seen, first_scan_id, last_seen, last_scan_id, since, excepted_by)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    auto details_insert = dialect_->bulkInsert(
+        session_, "INSERT INTO finding_details (id, hash, check_value, body) VALUES (?, ?, ?, ?)");
     auto occurrence_insert = dialect_->bulkInsert(
         session_,
         "INSERT INTO scan_findings (scan_id, finding_id, severity, lifecycle, exception_id, dn,"
-        " sam, summary, details, remediation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        " sam, summary, details_id, remediation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    occurrence_insert->after(*identity_insert);
+    occurrence_insert->after(*details_insert);
     auto id_or_null = [](std::int64_t v) { return v == 0 ? Cell{} : Cell{v}; };
     const Cell when_cell = completed ? Cell{std::int64_t{when}} : Cell{};
     const Cell scan_cell = completed ? Cell{std::int64_t{scan_id}} : Cell{};
@@ -602,12 +764,18 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
     const std::string* last_remediation_text = nullptr;
     // One distinct finding: its lifecycle and exception, its identity when new, its row here.
     auto write_finding = [&](std::size_t i, const std::string& fingerprint,
-                             const std::string& details) {
+                             const std::string& details, ContentKey key) {
       const auto& f = findings[i];
       Identity* ident = nullptr;
       if (!identities.empty())
         if (auto it = identities.find(fingerprint); it != identities.end()) ident = &it->second;
       const std::int64_t finding_id = ident != nullptr ? ident->id : next_identity++;
+      if (ident != nullptr) {
+        ++known_seen;
+        if (ident->status == kStatusNew || ident->status == kStatusOpen ||
+            ident->status == kStatusReopened)
+          ++open_seen;
+      }
       const std::string_view lifecycle = lifecycleAfter(ident);
       const std::int64_t exception = matcher.match(fingerprint, f.rule, f.dn);
       std::time_t since = 0;
@@ -679,6 +847,17 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
         last_remediation = rem->second;
         last_remediation_text = &f.remediation;
       }
+      // Details by reference: a text seen before (in this scan or an earlier one) is not
+      // stored again.
+      std::int64_t details_id = 0;
+      auto [known, added] = details_ids.try_emplace(key.hash, key.check, next_details);
+      if (!added && known->second.first == key.check) {
+        details_id = known->second.second;
+      } else {
+        details_id = next_details++;
+        const Cell drow[] = {details_id, key.hash, key.check, std::string_view(details)};
+        details_insert->add(drow);
+      }
       const Cell row[] = {std::int64_t{scan_id},
                           finding_id,
                           std::int64_t{sev},
@@ -687,7 +866,7 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
                           std::string_view(f.dn),
                           std::string_view(f.samAccountName),
                           std::string_view(f.summary),
-                          std::string_view(details),
+                          details_id,
                           std::int64_t{last_remediation}};
       occurrence_insert->add(row);
     };
@@ -713,17 +892,18 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
         auto [it, inserted] = seen.emplace(fps[k], states.size());
         slot_of[begin + k] = it->second;
         if (!inserted) continue;
-        write_finding(begin + k, fps[k], chunk.details[k]);
+        write_finding(begin + k, fps[k], chunk.details[k], chunk.keys[k]);
         if (states.size() % kProgressEvery == 0 && options_.writeProgress)
           options_.writeProgress(states.size(), findings.size());
       }
     }
     identity_insert->flush();
+    details_insert->flush();
     occurrence_insert->flush();
     if (options_.writeProgress) options_.writeProgress(states.size(), states.size());
 
     std::int64_t resolved_count = 0;
-    if (completed) {
+    if (completed && known_seen > 0) {
       // Lifecycles seen before move on: new/open/reopened -> open, resolved -> reopened, never
       // confirmed (seen by partial scans only) -> new. (New identities were written complete.)
       auto move_on = prepare(
@@ -736,6 +916,8 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
           " AND (last_scan_id IS NULL OR last_scan_id <> ?)",
           {Int64{when}, scan_id, Int64{when}, scan_id, scan_id, scan_id});
       move_on.execute();
+    }
+    if (completed) {
       if (excepted_before > 0) {
         auto exc = prepare(
             "UPDATE findings SET excepted_by = (SELECT sf.exception_id FROM scan_findings sf"
@@ -784,7 +966,8 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
       const std::string open_not_seen =
           " FROM findings WHERE status IN ('new', 'open', 'reopened') AND last_scan_id <> ?" +
           rule_filter;
-      resolved_count = scalar("SELECT COUNT(*)" + open_not_seen, params);
+      // Every lifecycle open before was seen again: nothing to resolve, whatever the rules.
+      if (open_before > open_seen) resolved_count = scalar("SELECT COUNT(*)" + open_not_seen, params);
       if (resolved_count > 0) {
         std::vector<Param> ev_params = {scan_id, Int64{when}};
         ev_params.insert(ev_params.end(), params.begin(), params.end());
@@ -838,6 +1021,7 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
 
     pruneLocked(options_.retention, when);
     tx.commit();
+    dialect_->afterScanCommit(session_);
 
     std::vector<FindingState> out(findings.size());
     for (std::size_t i = 0; i < findings.size(); ++i) out[i] = states[slot_of[i]];
@@ -1304,18 +1488,30 @@ PruneResult SqlStore::pruneLocked(const Retention& retention, std::time_t now) {
   for (std::size_t i = 0; i < doomed.size(); i += 500) {
     std::vector<Param> chunk(doomed.begin() + static_cast<std::ptrdiff_t>(i),
                              doomed.begin() + static_cast<std::ptrdiff_t>(std::min(doomed.size(), i + 500)));
-    // scan_findings and scan_rule_counts go with the scan (ON DELETE CASCADE).
+    // scan_findings and scan_rule_counts go with the scan: deleted here rather than by ON DELETE
+    // CASCADE, which finishScan's transaction does not have (Dialect::beforeScanWrite).
+    const std::string in = " WHERE scan_id IN (" + placeholders(chunk.size()) + ")";
+    for (const char* table : {"scan_findings", "scan_rule_counts"}) {
+      auto children = prepare(std::string("DELETE FROM ") + table + in, chunk);
+      children.execute();
+    }
     auto del = prepare("DELETE FROM scans WHERE id IN (" + placeholders(chunk.size()) + ")", chunk);
     del.execute();
   }
   result.scansDeleted = static_cast<std::int64_t>(doomed.size());
-  // Lifecycles nobody needs: resolved (or never confirmed) and stored in no kept scan. Events go
-  // with them (ON DELETE CASCADE). Open lifecycles always stay.
+  // Lifecycles nobody needs: resolved (or never confirmed) and stored in no kept scan, with their
+  // events. Open lifecycles always stay.
   const std::string orphans =
       " FROM findings WHERE (status IS NULL OR status = 'resolved')"
       " AND NOT EXISTS (SELECT 1 FROM scan_findings sf WHERE sf.finding_id = findings.id)";
   result.lifecyclesDeleted = scalar("SELECT COUNT(*)" + orphans);
-  if (result.lifecyclesDeleted > 0) exec("DELETE" + orphans);
+  if (result.lifecyclesDeleted > 0) {
+    // Their events first (no ON DELETE CASCADE in finishScan's transaction).
+    exec("DELETE FROM finding_events WHERE finding_id IN (SELECT id" + orphans + ")");
+    exec("DELETE" + orphans);
+  }
+  // Details texts no kept scan refers to any more.
+  exec("DELETE FROM finding_details WHERE id NOT IN (SELECT details_id FROM scan_findings)");
   return result;
 }
 

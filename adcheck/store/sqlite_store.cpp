@@ -9,8 +9,10 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "adcheck/store/sql_store.h"
@@ -22,65 +24,117 @@ namespace fs = std::filesystem;
 namespace sq = Poco::Data::SQLite;
 using namespace Poco::Data::Keywords;
 
-// The store's hot path: one prepared statement stepped per row, text bound without copying.
+// The store's hot path. Rows are bound into one multi-row INSERT of kBatchRows rows: each
+// execution of a statement has a fixed cost in SQLite (starting the statement transaction, opening
+// a cursor per table, index and foreign-key parent, ending the statement) that one row per
+// statement paid a million times. Text is copied into the batch, so a caller's views need only
+// outlive add(). Foreign keys stay checked row by row: a batch first flushes the bulk inserts of
+// the tables it references (BulkInsert::after). (Deferring them instead makes SQLite look for
+// orphaned children, by a full scan, on every parent row inserted while a violation is pending.)
 class SqliteBulkInsert final : public BulkInsert {
  public:
-  SqliteBulkInsert(sqlite3* db, const std::string& sql) : db_(db) {
-    int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt_, nullptr);
-    if (rc != SQLITE_OK) raise(rc, sql);
+  static constexpr std::size_t kBatchRows = 64;
+
+  SqliteBulkInsert(sqlite3* db, const std::string& sql) : db_(db), sql_(sql) {
+    // The row group is everything from the last "VALUES" on: "(?, ?, ...)".
+    const auto at = sql.rfind("VALUES");
+    if (at == std::string::npos) raise(SQLITE_MISUSE, "bulk insert without VALUES: " + sql);
+    head_ = sql.substr(0, at + 6);
+    group_ = sql.substr(at + 6);
+    columns_ = static_cast<std::size_t>(std::count(group_.begin(), group_.end(), '?'));
   }
-  ~SqliteBulkInsert() override { sqlite3_finalize(stmt_); }
+  ~SqliteBulkInsert() override {
+    for (auto* st : statements_) sqlite3_finalize(st);
+  }
   SqliteBulkInsert(const SqliteBulkInsert&) = delete;
   SqliteBulkInsert& operator=(const SqliteBulkInsert&) = delete;
 
   void add(std::span<const Cell> row) override {
-    if (bound_.size() != row.size()) bound_.assign(row.size(), Bound{});
-    int column = 1;
+    if (row.size() != columns_)
+      raise(SQLITE_RANGE, std::to_string(row.size()) + " values for " + std::to_string(columns_) +
+                              " columns in " + sql_);
     for (const auto& cell : row) {
-      int rc = SQLITE_OK;
-      // Bindings survive sqlite3_reset: an integer or NULL equal to the last row's (the scan id,
-      // its time, absent exceptions) is not bound again. Text always is (its buffer changes).
-      auto& last = bound_[static_cast<std::size_t>(column - 1)];
       if (const auto* i = std::get_if<std::int64_t>(&cell)) {
-        if (last.kind != Bound::kInt || last.value != *i) {
-          rc = sqlite3_bind_int64(stmt_, column, *i);
-          last = Bound{Bound::kInt, *i};
-        }
-      } else if (std::holds_alternative<std::monostate>(cell)) {
-        if (last.kind != Bound::kNull) {
-          rc = sqlite3_bind_null(stmt_, column);
-          last = Bound{Bound::kNull, 0};
-        }
+        cells_.push_back({Pending::kInt, *i, 0});
       } else if (const auto* t = std::get_if<std::string_view>(&cell)) {
-        last = Bound{Bound::kText, 0};
-        // SQLITE_STATIC: the text lives until the step below; a null pointer would mean NULL.
-        rc = sqlite3_bind_text(stmt_, column, t->data() != nullptr ? t->data() : "",
-                               static_cast<int>(t->size()), SQLITE_STATIC);
+        cells_.push_back({Pending::kText, static_cast<std::int64_t>(text_.size()), t->size()});
+        text_.append(t->data() != nullptr ? t->data() : "", t->size());
+      } else {
+        cells_.push_back({Pending::kNull, 0, 0});
       }
-      if (rc != SQLITE_OK) raise(rc, "binding column " + std::to_string(column));
-      ++column;
     }
-    int rc = sqlite3_step(stmt_);
-    sqlite3_reset(stmt_);
-    if (rc != SQLITE_DONE) raise(rc, "inserting a row");
+    if (cells_.size() == columns_ * kBatchRows) flushBatch();
   }
-  void flush() override {}
+
+  void flush() override {
+    if (cells_.empty()) return;
+    flushParents();
+    run(cells_.size() / columns_);
+  }
 
  private:
+  struct Pending {
+    enum Kind { kNull, kInt, kText } kind;
+    std::int64_t value;  // the integer, or the offset of the text in text_
+    std::size_t size;    // text length
+  };
+
+  // The INSERT of `rows` rows, prepared once.
+  sqlite3_stmt* statement(std::size_t rows) {
+    if (statements_.empty()) statements_.assign(kBatchRows + 1, nullptr);
+    auto& st = statements_[rows];
+    if (st == nullptr) {
+      std::string sql = head_;
+      for (std::size_t r = 0; r < rows; ++r) sql += (r == 0 ? "" : ",") + group_;
+      int rc = sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &st, nullptr);
+      if (rc != SQLITE_OK) raise(rc, sql);
+    }
+    return st;
+  }
+
+  void flushBatch() {
+    flushParents();
+    run(kBatchRows);
+  }
+
+  // Binds the pending rows and steps their statement once.
+  void run(std::size_t rows) {
+    sqlite3_stmt* st = statement(rows);
+    const std::size_t n = rows * columns_;
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto& c = cells_[k];
+      const int column = static_cast<int>(k) + 1;
+      int rc = SQLITE_OK;
+      if (c.kind == Pending::kInt) rc = sqlite3_bind_int64(st, column, c.value);
+      else if (c.kind == Pending::kNull) rc = sqlite3_bind_null(st, column);
+      // SQLITE_STATIC: text_ is not touched until the step below has finished.
+      else rc = sqlite3_bind_text(st, column, text_.data() + c.value, static_cast<int>(c.size),
+                                  SQLITE_STATIC);
+      if (rc != SQLITE_OK) raise(rc, "binding column " + std::to_string(column));
+    }
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    clear();
+    if (rc != SQLITE_DONE) raise(rc, "inserting rows");
+  }
+
+  void clear() {
+    cells_.clear();
+    text_.clear();
+  }
+
   // As Poco's own statements would: the exception type says what happened (full, locked, ...).
   [[noreturn]] void raise(int rc, const std::string& what) {
     sq::Utility::throwException(db_, rc & 0xff, what);
     throw sq::SQLiteException(what);  // throwException always throws; for the compiler
   }
 
-  struct Bound {
-    enum Kind { kUnbound, kNull, kInt, kText } kind = kUnbound;
-    std::int64_t value = 0;
-  };
-
   sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  std::vector<Bound> bound_;  // what each column holds from the previous row
+  std::string sql_, head_, group_;
+  std::size_t columns_ = 0;
+  std::vector<sqlite3_stmt*> statements_;  // by number of rows
+  std::vector<Pending> cells_;
+  std::string text_;
 };
 
 class SqliteDialect final : public Dialect {
@@ -91,6 +145,7 @@ class SqliteDialect final : public Dialect {
   std::string_view name() const override { return "SQLite"; }
   // A rowid alias: assigned on insert, no AUTOINCREMENT bookkeeping table.
   std::string_view autoIdColumn() const override { return "INTEGER PRIMARY KEY"; }
+  std::string_view withoutRowid() const override { return "WITHOUT ROWID"; }
   // IMMEDIATE takes the write lock at BEGIN (waiting up to busy_timeout), so a writer never
   // fails half-way because another one got there first.
   std::string_view beginWrite() const override { return "BEGIN IMMEDIATE"; }
@@ -112,14 +167,48 @@ class SqliteDialect final : public Dialect {
       // In WAL mode NORMAL is crash-safe (a killed process loses nothing committed); only a power
       // failure can lose the last transactions, never consistency.
       session << "PRAGMA synchronous = NORMAL", now;
-      // KiB: up to 256 MiB, used only as a big scan's indexes grow (a million findings).
-      session << "PRAGMA cache_size = -262144", now;
+      // KiB: up to 1 GiB, used only as a big scan's tables and indexes grow: a million findings
+      // make ~500 MB of pages, and a cache smaller than that spills dirty pages to the log in
+      // the middle of the transaction and writes many of them again.
+      session << "PRAGMA cache_size = -1048576", now;
+      // No checkpoint inside a commit: afterScanCommit runs it on another thread (a big scan's
+      // commit would otherwise wait for its whole log to be copied and synced). Other commits
+      // are small; SQLite checkpoints when the last connection closes.
+      session << "PRAGMA wal_autocheckpoint = 0", now;
       if (maxPages_ > 0) session << "PRAGMA max_page_count = " + std::to_string(maxPages_), now;
       return {};
     } catch (const Poco::Exception& e) {
       return fail(translate(e, "opening the database"));
     }
   }
+
+  // Checking five references per stored finding cost a fifth of the insert time; the store's own
+  // ids need no checking. Tests run PRAGMA foreign_key_check after writing scans.
+  void beforeScanWrite(Poco::Data::Session& session) override {
+    session << "PRAGMA foreign_keys = OFF", Poco::Data::Keywords::now;
+  }
+  void afterScanWrite(Poco::Data::Session& session) override {
+    session << "PRAGMA foreign_keys = ON", Poco::Data::Keywords::now;
+  }
+
+  // The log is copied into the database by a connection of its own on another thread (a PASSIVE
+  // checkpoint: readers and the next writer go on meanwhile). Committed data is already safe in
+  // the log (WAL + synchronous=NORMAL: a crash loses nothing committed), so nothing waits for
+  // it; the next scan, or closing the store, waits for the previous one to finish.
+  void afterScanCommit(Poco::Data::Session&) override {
+    joinCheckpoint();
+    checkpoint_ = std::thread([path = path_, busy = busy_] {
+      sqlite3* db = nullptr;
+      if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) ==
+          SQLITE_OK) {
+        sqlite3_busy_timeout(db, static_cast<int>(busy.count()));
+        // Failure only leaves the log longer until the next checkpoint; nothing to report.
+        sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      }
+      sqlite3_close_v2(db);
+    });
+  }
+  ~SqliteDialect() override { joinCheckpoint(); }
 
   std::unique_ptr<BulkInsert> bulkInsert(Poco::Data::Session& session,
                                          std::string insert_sql) const override {
@@ -179,9 +268,14 @@ class SqliteDialect final : public Dialect {
                      "[store] path. Earlier history is intact."};
   }
 
+  void joinCheckpoint() {
+    if (checkpoint_.joinable()) checkpoint_.join();
+  }
+
   std::string path_;
   std::chrono::milliseconds busy_;
   std::int64_t maxPages_;
+  std::thread checkpoint_;
 };
 
 void registerConnector() {
@@ -236,7 +330,8 @@ Result<std::unique_ptr<Store>> openSqliteStore(const SqliteOptions& options) {
     // the busy timeout's job.
     Poco::Data::Session session("SQLite", path, 1);
     SqlStoreOptions so{path, options.retention, options.writeProgress, options.adcheckVersion};
-    return openSqlStore(std::move(session), std::make_unique<SqliteDialect>(dialect),
+    return openSqlStore(std::move(session),
+                        std::make_unique<SqliteDialect>(path, options.busyTimeout, options.maxPageCount),
                         std::move(so));
   } catch (const Poco::Exception& e) {
     return fail(dialect.translate(e, "opening the database"));

@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,7 +54,7 @@ void addExt(X509* cert, X509* issuer, int nid, const char* value) {
 
 // A certificate valid from now+from to now+to (seconds); issuer null = self-signed.
 X509* makeCert(const std::string& cn, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key, bool ca,
-               long from, long to, const std::string& san) {
+               long from, long to, const std::string& san, const char* eku = nullptr) {
   static long serial = 1;
   X509* cert = X509_new();
   X509_set_version(cert, 2);
@@ -73,6 +75,7 @@ X509* makeCert(const std::string& cn, EVP_PKEY* key, X509* issuer, EVP_PKEY* iss
   addExt(cert, signer, NID_subject_key_identifier, "hash");
   if (issuer) addExt(cert, signer, NID_authority_key_identifier, "keyid:always");
   if (!san.empty()) addExt(cert, signer, NID_subject_alt_name, san.c_str());
+  if (eku != nullptr) addExt(cert, signer, NID_ext_key_usage, eku);
   X509_sign(cert, issuer_key ? issuer_key : key, EVP_sha256());
   return cert;
 }
@@ -88,6 +91,11 @@ struct Pki {
   X509* expiring = nullptr;
   X509* wrongHost = nullptr;
   X509* otherRoot = nullptr;
+  EVP_PKEY* clientKey = nullptr;
+  X509* client = nullptr;  // a user's certificate for client authentication, issued by inter
+  std::string clientP12;   // client + key + inter, password kP12Password
+  std::string clientP12PasswordFile;
+  std::string wrongPasswordFile;
   std::filesystem::path dir;
   std::string caFile;
   std::string otherCaFile;
@@ -102,17 +110,29 @@ void writePem(X509* cert, const std::string& path) {
   std::fclose(f);
 }
 
+constexpr const char* kP12Password = "s3cret pass";
+
 enum class Mode { kTls, kPlainHttp, kStall };
+
+// How a TLS test server treats client certificates.
+enum class ClientAuth { kNone, kRequired, kRequiredTls12 };
 
 // A one-thread HTTPS (or plain, or silent) server on 127.0.0.1, random port.
 class TestServer {
  public:
-  TestServer(Mode mode, X509* leaf, std::vector<X509*> extra, int get_status, std::string get_body = {})
+  TestServer(Mode mode, X509* leaf, std::vector<X509*> extra, int get_status, std::string get_body = {},
+             ClientAuth client_auth = ClientAuth::kNone)
       : mode_(mode), get_status_(get_status), get_body_(std::move(get_body)) {
     if (mode == Mode::kTls) {
       ctx_ = SSL_CTX_new(TLS_server_method());
       SSL_CTX_use_certificate(ctx_, leaf);
       SSL_CTX_use_PrivateKey(ctx_, pki->leafKey);
+      if (client_auth != ClientAuth::kNone) {
+        // As IIS with "Require client certificates": no certificate, no session.
+        SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+        SSL_CTX_load_verify_locations(ctx_, pki->caFile.c_str(), nullptr);
+        if (client_auth == ClientAuth::kRequiredTls12) SSL_CTX_set_max_proto_version(ctx_, TLS1_2_VERSION);
+      }
       for (X509* c : extra) {
         X509_up_ref(c);
         SSL_CTX_add_extra_chain_cert(ctx_, c);
@@ -235,13 +255,32 @@ class ProbeTest : public ::testing::Test {
     pki->otherCaFile = (pki->dir / "other.pem").string();
     writePem(pki->root, pki->caFile);
     writePem(pki->otherRoot, pki->otherCaFile);
+    // The device user's certificate as a PKCS#12 export (key, certificate, issuing CA).
+    pki->clientKey = newKey();
+    pki->client = makeCert("jdoe@corp.example.com", pki->clientKey, pki->inter, pki->interKey, false,
+                           -kDay, 365 * kDay, "", "clientAuth");
+    STACK_OF(X509)* ca = sk_X509_new_null();
+    sk_X509_push(ca, pki->inter);
+    PKCS12* p12 = PKCS12_create(kP12Password, "jdoe", pki->clientKey, pki->client, ca, 0, 0, 0, 0, 0);
+    sk_X509_free(ca);
+    ASSERT_NE(p12, nullptr);
+    pki->clientP12 = (pki->dir / "jdoe.p12").string();
+    FILE* f = std::fopen(pki->clientP12.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    i2d_PKCS12_fp(f, p12);
+    std::fclose(f);
+    PKCS12_free(p12);
+    pki->clientP12PasswordFile = (pki->dir / "p12.pw").string();
+    std::ofstream(pki->clientP12PasswordFile) << kP12Password << "\n";  // as `echo` writes it
+    pki->wrongPasswordFile = (pki->dir / "wrong.pw").string();
+    std::ofstream(pki->wrongPasswordFile) << "not the password\n";
   }
   static void TearDownTestSuite() {
     std::filesystem::remove_all(pki->dir);
     for (X509* c : {pki->root, pki->inter, pki->good, pki->expired, pki->expiring, pki->wrongHost,
-                    pki->otherRoot})
+                    pki->otherRoot, pki->client})
       X509_free(c);
-    for (EVP_PKEY* k : {pki->rootKey, pki->interKey, pki->leafKey}) EVP_PKEY_free(k);
+    for (EVP_PKEY* k : {pki->rootKey, pki->interKey, pki->leafKey, pki->clientKey}) EVP_PKEY_free(k);
     delete pki;
     pki = nullptr;
   }
@@ -250,6 +289,13 @@ class ProbeTest : public ::testing::Test {
     ProbeOptions o;
     o.caFile = pki->caFile;
     o.timeout = timeout;
+    return o;
+  }
+
+  static ProbeOptions withClientCert(const std::string& password_file) {
+    ProbeOptions o = options();
+    o.clientPkcs12 = pki->clientP12;
+    o.clientPkcs12PasswordFile = password_file;
     return o;
   }
 
@@ -449,6 +495,160 @@ TEST_F(ProbeTest, MalformedUrlsAreNamed) {
   }
 }
 
+
+// --- client certificates (issue 8) ---------------------------------------------------------------
+
+constexpr const char* kSetPkcs12 = "the server requires a client certificate; set [endpoint] client_pkcs12";
+
+TEST_F(ProbeTest, ClientCertRequiredWithoutOneIsUnreachableInWords) {
+  TestServer server(Mode::kTls, pki->good, {pki->inter}, 501, {}, ClientAuth::kRequired);
+  auto r = probeUrl(server.url(), options());
+  EXPECT_TRUE(r.clientCertRequested);
+  EXPECT_NE(r.clientCertProblem.find(kSetPkcs12), std::string::npos) << r.clientCertProblem;
+  EXPECT_NE(r.clientCertProblem.find("certificate required"), std::string::npos)
+      << "TLS 1.3 names the alert: " << r.clientCertProblem;
+  auto f = findings(r);
+  ASSERT_THAT(ruleIds(r), ElementsAre("EP-UNREACHABLE"));
+  const auto& finding = f["EP-UNREACHABLE"].front();
+  EXPECT_NE(finding.summary.find(kSetPkcs12), std::string::npos) << finding.summary;
+  EXPECT_EQ(finding.details->getValue<std::string>("clientCertificate"), "required");
+  EXPECT_TRUE(server.requests().empty()) << "no request gets through without a certificate";
+}
+
+TEST_F(ProbeTest, ClientCertRequiredOverTls12IsRecognisedFromTheHandshakeFailure) {
+  TestServer server(Mode::kTls, pki->good, {pki->inter}, 501, {}, ClientAuth::kRequiredTls12);
+  auto r = probeUrl(server.url(), options());
+  EXPECT_TRUE(r.clientCertRequested);
+  EXPECT_NE(r.error.find(kSetPkcs12), std::string::npos) << r.error;
+  auto f = findings(r);
+  ASSERT_THAT(ruleIds(r), ElementsAre("EP-UNREACHABLE"));
+  EXPECT_NE(f["EP-UNREACHABLE"].front().summary.find(kSetPkcs12), std::string::npos);
+}
+
+TEST_F(ProbeTest, TheRightPkcs12GetsThrough) {
+  for (auto auth : {ClientAuth::kRequired, ClientAuth::kRequiredTls12}) {
+    TestServer server(Mode::kTls, pki->good, {pki->inter}, 501, {}, auth);
+    auto r = probeUrl(server.url(), withClientCert(pki->clientP12PasswordFile));
+    ASSERT_EQ(r.error, "");
+    EXPECT_TRUE(r.clientCertRequested);
+    EXPECT_EQ(r.clientCertProblem, "");
+    EXPECT_NE(r.clientCertSubject.find("CN=jdoe@corp.example.com"), std::string::npos);
+    ASSERT_NE(r.find("GET"), nullptr);
+    EXPECT_EQ(r.find("GET")->status, 501) << r.find("GET")->error << " (Exchange answers a bare GET so)";
+    EXPECT_TRUE(ruleIds(r).empty()) << ::testing::PrintToString(ruleIds(r));
+    EXPECT_THAT(server.requests(), ElementsAre("OPTIONS /Microsoft-Server-ActiveSync HTTP/1.1",
+                                               "GET /Microsoft-Server-ActiveSync HTTP/1.1"));
+  }
+}
+
+TEST_F(ProbeTest, AClientCertIsOfferedOnlyWhenAsked) {
+  TestServer server(Mode::kTls, pki->good, {pki->inter}, 501);
+  auto r = probeUrl(server.url(), withClientCert(pki->clientP12PasswordFile));
+  ASSERT_EQ(r.error, "");
+  EXPECT_FALSE(r.clientCertRequested);
+  EXPECT_TRUE(ruleIds(r).empty());
+}
+
+TEST_F(ProbeTest, WrongPkcs12PasswordIsAClearErrorNamingTheFiles) {
+  TestServer server(Mode::kTls, pki->good, {pki->inter}, 501, {}, ClientAuth::kRequired);
+  auto r = probeUrl(server.url(), withClientCert(pki->wrongPasswordFile));
+  EXPECT_NE(r.error.find("wrong password"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find(pki->clientP12), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find(pki->wrongPasswordFile), std::string::npos) << r.error;
+  EXPECT_THAT(ruleIds(r), ElementsAre("EP-UNREACHABLE"));
+  EXPECT_TRUE(server.requests().empty());
+  auto no_file = withClientCert(pki->clientP12PasswordFile);
+  no_file.clientPkcs12PasswordFile = "";
+  auto r2 = probeUrl(server.url(), no_file);
+  EXPECT_NE(r2.error.find("wrong password (no client_pkcs12_password_file is set)"), std::string::npos)
+      << r2.error;
+}
+
+TEST_F(ProbeTest, UnreadableOrForeignPkcs12IsAClearError) {
+  TestServer server(Mode::kTls, pki->good, {pki->inter}, 501, {}, ClientAuth::kRequired);
+  auto missing = withClientCert(pki->clientP12PasswordFile);
+  missing.clientPkcs12 = (pki->dir / "nope.p12").string();
+  auto r = probeUrl(server.url(), missing);
+  EXPECT_NE(r.error.find("cannot read the client certificate " + missing.clientPkcs12), std::string::npos)
+      << r.error;
+  EXPECT_NE(r.error.find("No such file"), std::string::npos) << r.error;
+  EXPECT_THAT(ruleIds(r), ElementsAre("EP-UNREACHABLE"));
+
+  auto pem = withClientCert(pki->clientP12PasswordFile);
+  pem.clientPkcs12 = pki->caFile;  // a PEM certificate, not a PKCS#12
+  auto r2 = probeUrl(server.url(), pem);
+  EXPECT_NE(r2.error.find("not a PKCS#12"), std::string::npos) << r2.error;
+  EXPECT_NE(r2.error.find(pki->caFile), std::string::npos) << r2.error;
+
+  auto no_pw = withClientCert((pki->dir / "missing.pw").string());
+  auto r3 = probeUrl(server.url(), no_pw);
+  EXPECT_NE(r3.error.find("missing.pw"), std::string::npos) << r3.error;
+  EXPECT_TRUE(server.requests().empty());
+}
+
+TEST_F(ProbeTest, OneBadUrlDoesNotStopTheOthers) {
+  // Every URL is probed and reported on its own; the same bad PKCS#12 is named for each.
+  TestServer a(Mode::kTls, pki->good, {pki->inter}, 501, {}, ClientAuth::kRequired);
+  TestServer b(Mode::kTls, pki->good, {pki->inter}, 501);
+  auto bad = withClientCert(pki->wrongPasswordFile);
+  for (const auto& url : {a.url(), b.url()}) {
+    auto r = probeUrl(url, bad);
+    EXPECT_NE(r.error.find("wrong password"), std::string::npos) << url << ": " << r.error;
+  }
+  auto good = probeUrl(b.url(), options());
+  EXPECT_TRUE(ruleIds(good).empty());
+}
+
+TEST_F(ProbeTest, Forbidden4037WithoutACertSaysToSetOne) {
+  TestServer server(Mode::kTls, pki->good, {pki->inter}, 403,
+                    "<html>HTTP Error 403.7 - Forbidden: client certificate required</html>");
+  auto r = probeUrl(server.url(), options());
+  auto f = findings(r);
+  ASSERT_THAT(ruleIds(r), ElementsAre("EP-HTTP-STATUS"));
+  EXPECT_NE(f["EP-HTTP-STATUS"].front().summary.find(kSetPkcs12), std::string::npos)
+      << f["EP-HTTP-STATUS"].front().summary;
+}
+
+// Each of the issue's servers gives exactly its finding and no other: every endpoint rule runs
+// on each probe and the complete set of rule ids is compared.
+TEST_F(ProbeTest, EachServerGivesExactlyItsFinding) {
+  struct Case {
+    const char* name;
+    X509* leaf;
+    std::vector<X509*> extra;
+    int status;
+    std::string body;
+    ClientAuth auth;
+    bool presentCert;
+    std::set<std::string> expected;
+  };
+  const std::vector<Case> cases = {
+      {"full chain, 501", pki->good, {pki->inter}, 501, "", ClientAuth::kNone, false, {}},
+      {"full chain, 505", pki->good, {pki->inter}, 505, "", ClientAuth::kNone, false, {}},
+      {"leaf only", pki->good, {}, 501, "", ClientAuth::kNone, false, {"EP-CHAIN-INCOMPLETE"}},
+      {"expired", pki->expired, {pki->inter}, 501, "", ClientAuth::kNone, false, {"EP-CERT-EXPIRED"}},
+      {"expiring", pki->expiring, {pki->inter}, 501, "", ClientAuth::kNone, false, {"EP-CERT-EXPIRING"}},
+      {"wrong host", pki->wrongHost, {pki->inter}, 501, "", ClientAuth::kNone, false,
+       {"EP-HOSTNAME-MISMATCH"}},
+      {"client cert required, none", pki->good, {pki->inter}, 501, "", ClientAuth::kRequired, false,
+       {"EP-UNREACHABLE"}},
+      {"client cert required, given", pki->good, {pki->inter}, 501, "", ClientAuth::kRequired, true, {}},
+      {"404", pki->good, {pki->inter}, 404, "", ClientAuth::kNone, false, {"EP-HTTP-STATUS"}},
+      {"403.7", pki->good, {pki->inter}, 403, "HTTP Error 403.7", ClientAuth::kNone, false,
+       {"EP-HTTP-STATUS"}},
+  };
+  for (const auto& c : cases) {
+    TestServer server(Mode::kTls, c.leaf, c.extra, c.status, c.body, c.auth);
+    auto r = probeUrl(server.url(), c.presentCert ? withClientCert(pki->clientP12PasswordFile) : options());
+    std::set<std::string> got;
+    for (const auto& [id, list] : findings(r)) {
+      got.insert(id);
+      EXPECT_EQ(list.size(), 1u) << c.name << ": " << id;
+    }
+    EXPECT_EQ(got, c.expected) << c.name << " (error: " << r.error << ")";
+  }
+}
+
 // `adcheck probe` end to end: the binary, a configuration file and a server; exit code and JSON.
 struct CliRun {
   int exitCode = -1;
@@ -513,9 +713,13 @@ TEST(EndpointOptions, TimeoutComesFromConfig) {
   config::EndpointConfig cfg;
   cfg.timeout = 7;
   cfg.ca_file = "/x/ca.pem";
+  cfg.client_pkcs12 = "/x/jdoe.p12";
+  cfg.client_pkcs12_password_file = "/x/p12.pw";
   auto o = optionsFrom(cfg);
   EXPECT_EQ(o.timeout, 7000ms);
   EXPECT_EQ(o.caFile, "/x/ca.pem");
+  EXPECT_EQ(o.clientPkcs12, "/x/jdoe.p12");
+  EXPECT_EQ(o.clientPkcs12PasswordFile, "/x/p12.pw");
 }
 
 }  // namespace

@@ -153,6 +153,71 @@ const std::vector<Migration>& migrations() {
            "DROP INDEX finding_details_by_body",
            "CREATE INDEX scan_findings_by_finding ON scan_findings (finding_id)",
        }},
+      {4,
+       "finding identities without a unique index on the fingerprint",
+       {
+           // A million new findings meant a million inserts at random places of an index of
+           // ~80-byte keys. The writer keeps fingerprints unique itself (it loads every identity
+           // under the write lock), and a fingerprint is looked up through its objectGUID
+           // (findings_by_object). The tables referring to findings are rebuilt with it, so that
+           // no foreign key ever points at a dropped table.
+           "CREATE TABLE findings_v4 ("
+           " id {id},"
+           " fingerprint TEXT NOT NULL,"
+           " rule TEXT NOT NULL,"
+           " object_guid TEXT NOT NULL,"
+           " object_sid TEXT NOT NULL,"
+           " sub_key TEXT NOT NULL,"
+           " status TEXT,"
+           " first_seen BIGINT,"
+           " first_scan_id BIGINT,"
+           " last_seen BIGINT,"
+           " last_scan_id BIGINT,"
+           " resolved_at BIGINT,"
+           " since BIGINT,"
+           " excepted_by BIGINT REFERENCES exceptions (id),"
+           " CHECK (status IS NULL OR status IN ('new', 'open', 'reopened', 'resolved')))",
+           "INSERT INTO findings_v4 (id, fingerprint, rule, object_guid, object_sid, sub_key, status,"
+           " first_seen, first_scan_id, last_seen, last_scan_id, resolved_at, since, excepted_by)"
+           " SELECT id, fingerprint, rule, object_guid, object_sid, sub_key, status, first_seen,"
+           " first_scan_id, last_seen, last_scan_id, resolved_at, since, excepted_by FROM findings",
+           "CREATE TABLE scan_findings_v4 ("
+           " scan_id BIGINT NOT NULL REFERENCES scans (id) ON DELETE CASCADE,"
+           " finding_id BIGINT NOT NULL REFERENCES findings_v4 (id),"
+           " severity INTEGER NOT NULL,"
+           " lifecycle TEXT NOT NULL,"
+           " exception_id BIGINT REFERENCES exceptions (id),"
+           " dn TEXT NOT NULL,"
+           " sam TEXT NOT NULL,"
+           " summary TEXT NOT NULL,"
+           " details_id BIGINT NOT NULL REFERENCES finding_details (id),"
+           " remediation_id BIGINT REFERENCES remediations (id),"
+           " PRIMARY KEY (scan_id, finding_id)) {without_rowid}",
+           "INSERT INTO scan_findings_v4 (scan_id, finding_id, severity, lifecycle, exception_id,"
+           " dn, sam, summary, details_id, remediation_id)"
+           " SELECT scan_id, finding_id, severity, lifecycle, exception_id, dn, sam, summary,"
+           " details_id, remediation_id FROM scan_findings",
+           "CREATE TABLE finding_events_v4 ("
+           " id {id},"
+           " finding_id BIGINT NOT NULL REFERENCES findings_v4 (id) ON DELETE CASCADE,"
+           " scan_id BIGINT NOT NULL,"
+           " event TEXT NOT NULL,"
+           " at BIGINT NOT NULL,"
+           " exception_id BIGINT)",
+           "INSERT INTO finding_events_v4 (id, finding_id, scan_id, event, at, exception_id)"
+           " SELECT id, finding_id, scan_id, event, at, exception_id FROM finding_events",
+           "DROP TABLE scan_findings",
+           "DROP TABLE finding_events",
+           "DROP TABLE findings",
+           // Renaming a table also renames the references to it (SQLite 3.26+, PostgreSQL).
+           "ALTER TABLE findings_v4 RENAME TO findings",
+           "ALTER TABLE scan_findings_v4 RENAME TO scan_findings",
+           "ALTER TABLE finding_events_v4 RENAME TO finding_events",
+           "CREATE INDEX findings_by_object ON findings (object_guid)",
+           "CREATE INDEX scan_findings_by_finding ON scan_findings (finding_id)",
+           "CREATE INDEX finding_events_by_finding ON finding_events (finding_id)",
+           "CREATE INDEX finding_events_by_scan ON finding_events (scan_id)",
+       }},
   };
   return kMigrations;
 }

@@ -1238,9 +1238,24 @@ Result<FindingHistory> SqlStore::history(const std::string& fingerprint) {
     Transaction tx(*this, dialect_->beginRead());
     std::vector<Int64> fid;
     {
-      auto st = prepare("SELECT id FROM findings WHERE fingerprint = ?", {fingerprint});
-      st, into(fid);
-      st.execute();
+      // rule|objectGUID[|sub-key]: found through the objectGUID index; a fingerprint keyed by a
+      // DN (objects without a GUID, endpoint URLs) by reading the identities.
+      const auto first = fingerprint.find('|');
+      const auto second = first == std::string::npos ? first : fingerprint.find('|', first + 1);
+      if (first != std::string::npos) {
+        auto st = prepare("SELECT id FROM findings WHERE object_guid = ? AND fingerprint = ?",
+                          {fingerprint.substr(first + 1, second == std::string::npos
+                                                             ? std::string::npos
+                                                             : second - first - 1),
+                           fingerprint});
+        st, into(fid);
+        st.execute();
+      }
+      if (fid.empty()) {
+        auto st = prepare("SELECT id FROM findings WHERE fingerprint = ?", {fingerprint});
+        st, into(fid);
+        st.execute();
+      }
     }
     if (fid.empty())
       return fail(ErrorCode::kNotFound,

@@ -202,6 +202,9 @@ class SqliteDialect final : public Dialect {
       if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) ==
           SQLITE_OK) {
         sqlite3_busy_timeout(db, static_cast<int>(busy.count()));
+        // A new connection learns that the file is in WAL mode on its first read; before that a
+        // checkpoint does nothing.
+        sqlite3_exec(db, "PRAGMA schema_version", nullptr, nullptr, nullptr);
         // Failure only leaves the log longer until the next checkpoint; nothing to report.
         sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
       }

@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "adcheck/store/schema.h"
 #include "store_test_util.h"
@@ -207,6 +208,37 @@ TEST(DetailsText, EveryKindOfValueRoundTrips) {
   // Key order as the rule set them.
   EXPECT_EQ(h->latest.finding.details->getNames().front(), "cause");
   EXPECT_EQ(h->latest.finding.details->getNames().back(), "empty");
+}
+
+}  // namespace
+}  // namespace adcheck::store::testing
+
+namespace adcheck::store::testing {
+namespace {
+
+// Commits do not checkpoint (the SQLite backend copies the log on another thread after a scan):
+// the database file must still receive the pages while the store stays open, or a long-running
+// process (the web server's scheduler) would grow the -wal file without end.
+TEST(WalCheckpoint, ScansReachTheDatabaseFileWhileTheStoreIsOpen) {
+  TempDir dir;
+  const std::string path = dir.file("s.sqlite");
+  auto store = openStore(path);
+  std::vector<scan::Finding> findings;
+  for (int i = 0; i < 3000; ++i)
+    findings.push_back(finding("EAS-INHERITANCE-DISABLED", "guid-" + std::to_string(i),
+                               "CN=u" + std::to_string(i) + ",OU=Lab,DC=corp,DC=example,DC=com"));
+  writeScan(*store, day(1), findings);
+  writeScan(*store, day(2), findings);  // joins the first checkpoint, starts the second
+  std::uintmax_t size = 0;
+  for (int i = 0; i < 100 && size < 500 * 1024; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    size = std::filesystem::file_size(path);
+  }
+  EXPECT_GE(size, 500u * 1024) << "the database file stayed at " << size << " bytes; -wal is "
+                               << std::filesystem::file_size(path + "-wal");
+  auto scans = store->listScans({0, 0});
+  ASSERT_TRUE(scans);
+  EXPECT_EQ(scans->total, 2u);
 }
 
 }  // namespace

@@ -42,15 +42,7 @@ Poco::JSON::Object::Ptr summaryObject(const scan::ScanSummary& s) {
 Poco::JSON::Object::Ptr findingObject(const FindingRow& row) {
   const auto& f = row.finding;
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-  o->set("rule", f.rule);
-  o->set("severity", std::string(scan::severityName(f.severity)));
-  o->set("dn", f.dn);
-  o->set("objectGuid", f.objectGuid);
-  o->set("objectSid", f.objectSid);
-  o->set("samAccountName", f.samAccountName);
-  o->set("summary", f.summary);
-  o->set("details", f.details);
-  o->set("remediation", f.remediation);
+  scan::setFindingFields(*o, f);
   o->set("status", row.status);
   o->set("firstSeen", row.firstSeen);
   o->set("fingerprint", f.fingerprint());

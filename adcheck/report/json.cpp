@@ -18,15 +18,7 @@ Object::Ptr findingJson(const store::StoredFinding& s) {
   auto o = obj();
   const auto& f = s.finding;
   o->set("fingerprint", s.fingerprint);
-  o->set("rule", f.rule);
-  o->set("severity", std::string(scan::severityName(f.severity)));
-  o->set("dn", f.dn);
-  o->set("objectGuid", f.objectGuid);
-  o->set("objectSid", f.objectSid);
-  o->set("samAccountName", f.samAccountName);
-  o->set("summary", f.summary);
-  o->set("details", f.details);
-  o->set("remediation", f.remediation);
+  scan::setFindingFields(*o, f);
   o->set("status", s.status);
   o->set("firstSeen", isoTime(s.firstSeen));
   return o;

@@ -25,6 +25,18 @@ std::optional<Severity> parseSeverity(std::string_view name) {
   return std::nullopt;
 }
 
+void setFindingFields(Poco::JSON::Object& o, const Finding& f) {
+  o.set("rule", f.rule);
+  o.set("severity", std::string(severityName(f.severity)));
+  o.set("dn", f.dn);
+  o.set("objectGuid", f.objectGuid);
+  o.set("objectSid", f.objectSid);
+  o.set("samAccountName", f.samAccountName);
+  o.set("summary", f.summary);
+  o.set("details", f.details ? f.details : Poco::JSON::Object::Ptr(new Poco::JSON::Object));
+  o.set("remediation", f.remediation);
+}
+
 std::string Finding::fingerprint() const {
   std::string out = rule;
   out += '|';

@@ -59,6 +59,11 @@ struct Finding {
   std::string fingerprint() const;
 };
 
+// Sets the finding's own fields (rule, severity, dn, objectGuid, objectSid, samAccountName,
+// summary, details, remediation) on a JSON object, in that order: the one spelling shared by
+// `scan --format json`, the JSON report and the web API, which add their own fields around it.
+void setFindingFields(Poco::JSON::Object& o, const Finding& f);
+
 // Where the group or user gets SDProp protection from: the protected groups by name (via) and
 // the membership paths, outermost protected group first ("Domain Admins > Tier 0 Operators").
 struct Protection {

@@ -46,15 +46,7 @@ Poco::JSON::Object::Ptr findingJson(const store::StoredFinding& sf) {
   const auto& f = sf.finding;
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
   o->set("fingerprint", sf.fingerprint);
-  o->set("rule", f.rule);
-  o->set("severity", std::string(scan::severityName(f.severity)));
-  o->set("dn", f.dn);
-  o->set("objectGuid", f.objectGuid);
-  o->set("objectSid", f.objectSid);
-  o->set("samAccountName", f.samAccountName);
-  o->set("summary", f.summary);
-  o->set("details", f.details ? f.details : Poco::JSON::Object::Ptr(new Poco::JSON::Object));
-  o->set("remediation", f.remediation);
+  scan::setFindingFields(*o, f);
   o->set("status", sf.status);
   o->set("lifecycle", sf.lifecycle);
   o->set("firstSeen", isoOrNull(sf.firstSeen));

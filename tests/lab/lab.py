@@ -1090,7 +1090,18 @@ def build(paths, n, extra_users, manifest):
         write_krb5_conf(paths, n)
     with step("first start (TLS keys, SPNs)"):
         proc = start_samba(paths, n)
-        run(["samba_spnupdate", "-s", paths.conf], 60, "samba_spnupdate")
+        # samba runs samba_spnupdate itself at start: ours can race it and fail with
+        # "servicePrincipalName ... already exists" (seen twice). A second run finds the SPNs in
+        # place and succeeds; a real failure still fails after the retries.
+        for attempt in range(3):
+            try:
+                run(["samba_spnupdate", "-s", paths.conf], 60, "samba_spnupdate")
+                break
+            except LabError as err:  # run() raises with the command's output
+                if attempt == 2:
+                    raise
+                log("samba_spnupdate raced samba's own run (%s): retrying" % str(err).splitlines()[0][:120])
+                time.sleep(1)
     with step("schema extension over LDAP"):
         extend_schema(ldap_admin(paths, n))
     with step("stop for offline population"):

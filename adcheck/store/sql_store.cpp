@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <future>
 #include <cerrno>
 #include <cstring>
@@ -221,7 +222,7 @@ class ExceptionMatcher {
     }
   }
   // The exception covering a finding, 0 when none.
-  std::int64_t match(const std::string& fingerprint, const std::string& rule,
+  std::int64_t match(std::string_view fingerprint, const std::string& rule,
                      const std::string& dn) {
     if (!byFingerprint_.empty()) {
       if (auto it = byFingerprint_.find(lowerAscii(fingerprint)); it != byFingerprint_.end())
@@ -614,12 +615,23 @@ std::string detailsJson(const Poco::JSON::Object::Ptr& details) {
   return out;
 }
 
-// A chunk of findings prepared off the writing thread: fingerprints, details as JSON text and its
-// content key, the costliest per-finding work outside the database.
+// A chunk of findings prepared off the writing thread: everything per finding that needs no
+// shared state (fingerprint and its hash, details as JSON text and its content key, the
+// directory's date in details.since), so that the writing thread only decides and inserts.
+// Fingerprints are kept end to end in one string: a million heap strings cost as much to free
+// after the commit as to build.
 struct PreparedChunk {
-  std::vector<std::string> fingerprints;
+  std::string fingerprintText;
+  std::vector<std::uint32_t> fingerprintEnd;
+  std::vector<std::size_t> fingerprintHash;
   std::vector<std::string> details;
   std::vector<ContentKey> keys;
+  std::vector<std::time_t> since;  // 0: none
+
+  std::string_view fingerprint(std::size_t k) const {
+    const std::uint32_t begin = k == 0 ? 0 : fingerprintEnd[k - 1];
+    return std::string_view(fingerprintText).substr(begin, fingerprintEnd[k] - begin);
+  }
 };
 
 constexpr std::size_t kChunk = 16384;
@@ -627,15 +639,72 @@ constexpr std::size_t kChunk = 16384;
 PreparedChunk prepareChunk(const std::vector<scan::Finding>& findings, std::size_t begin,
                            std::size_t end) {
   PreparedChunk out;
-  out.fingerprints.reserve(end - begin);
+  out.fingerprintText.reserve((end - begin) * 80);
+  out.fingerprintEnd.reserve(end - begin);
+  out.fingerprintHash.reserve(end - begin);
   out.details.reserve(end - begin);
+  out.keys.reserve(end - begin);
+  out.since.reserve(end - begin);
   for (std::size_t i = begin; i < end; ++i) {
-    out.fingerprints.push_back(findings[i].fingerprint());
-    out.details.push_back(detailsJson(findings[i].details));
+    const auto& f = findings[i];
+    const std::size_t at = out.fingerprintText.size();
+    out.fingerprintText += f.fingerprint();
+    out.fingerprintEnd.push_back(static_cast<std::uint32_t>(out.fingerprintText.size()));
+    out.fingerprintHash.push_back(
+        std::hash<std::string_view>{}(std::string_view(out.fingerprintText).substr(at)));
+    out.details.push_back(detailsJson(f.details));
     out.keys.push_back(contentKey(out.details.back()));
+    std::time_t since = 0;
+    if (f.details && f.details->has("since"))
+      if (auto t = parseDirectoryTime(f.details->get("since").toString())) since = *t;
+    out.since.push_back(since);
   }
   return out;
 }
+
+// The distinct fingerprints of one scan, in the order first seen: open addressing over
+// precomputed hashes, one allocation for a million entries.
+class FingerprintSet {
+ public:
+  explicit FingerprintSet(std::size_t expected) {
+    std::size_t capacity = 16;
+    while (capacity < expected * 2) capacity *= 2;
+    slots_.assign(capacity, Slot{});
+    mask_ = capacity - 1;
+    keys_.reserve(expected);
+  }
+  // The index of fingerprint among those inserted, and whether it was new. `fingerprint` must
+  // outlive the set; at most `expected` distinct ones are inserted.
+  std::pair<std::size_t, bool> insert(std::string_view fingerprint, std::size_t hash) {
+    for (std::size_t at = hash & mask_;; at = (at + 1) & mask_) {
+      Slot& slot = slots_[at];
+      if (slot.index == 0) {
+        keys_.push_back(fingerprint);
+        slot = Slot{hash, keys_.size()};
+        return {keys_.size() - 1, true};
+      }
+      if (slot.hash == hash && keys_[slot.index - 1] == fingerprint) return {slot.index - 1, false};
+    }
+  }
+
+ private:
+  struct Slot {
+    std::size_t hash = 0;
+    std::size_t index = 0;  // 1-based into keys_; 0: empty
+  };
+  std::vector<Slot> slots_;  // at most half full: sized for every finding of the scan
+  std::vector<std::string_view> keys_;
+  std::size_t mask_ = 0;
+};
+
+// Per rule seen in a scan: its counts by severity and the remediation text it last gave (findings
+// of one rule almost always share it), so that neither needs a look-up by text per finding.
+struct RuleTally {
+  std::string_view rule;
+  std::array<std::pair<Int64, Int64>, 5> counts{};  // by severity: findings, excepted
+  const std::string* remediationText = nullptr;
+  Int64 remediationId = 0;
+};
 
 // The lifecycle status a completed scan gives a finding it sees.
 std::string_view lifecycleAfter(const Identity* ident) {
@@ -734,7 +803,12 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
     std::vector<std::size_t> slot_of(findings.size());  // input index -> its state
     SeverityCounts by_severity{};
     std::int64_t excepted_count = 0, new_count = 0, reopened_count = 0, excepted_before = 0;
-    std::map<std::pair<std::string_view, int>, std::pair<Int64, Int64>> rule_counts;
+    std::vector<RuleTally> tallies;  // a handful: found by a linear search
+    auto tally_of = [&](const std::string& rule) -> RuleTally& {
+      for (auto& t : tallies)
+        if (t.rule == rule) return t;
+      return tallies.emplace_back(RuleTally{rule});
+    };
     struct Event {
       Int64 findingId;
       std::string_view event;
@@ -760,15 +834,14 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
     const Cell when_cell = completed ? Cell{std::int64_t{when}} : Cell{};
     const Cell scan_cell = completed ? Cell{std::int64_t{scan_id}} : Cell{};
 
-    Int64 last_remediation = 0;
-    const std::string* last_remediation_text = nullptr;
     // One distinct finding: its lifecycle and exception, its identity when new, its row here.
-    auto write_finding = [&](std::size_t i, const std::string& fingerprint,
-                             const std::string& details, ContentKey key) {
+    auto write_finding = [&](std::size_t i, std::string_view fingerprint,
+                             const std::string& details, ContentKey key, std::time_t since) {
       const auto& f = findings[i];
       Identity* ident = nullptr;
       if (!identities.empty())
-        if (auto it = identities.find(fingerprint); it != identities.end()) ident = &it->second;
+        if (auto it = identities.find(std::string(fingerprint)); it != identities.end())
+          ident = &it->second;
       const std::int64_t finding_id = ident != nullptr ? ident->id : next_identity++;
       if (ident != nullptr) {
         ++known_seen;
@@ -778,9 +851,6 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
       }
       const std::string_view lifecycle = lifecycleAfter(ident);
       const std::int64_t exception = matcher.match(fingerprint, f.rule, f.dn);
-      std::time_t since = 0;
-      if (f.details && f.details->has("since"))
-        if (auto t = parseDirectoryTime(f.details->get("since").toString())) since = *t;
       if (since == 0 && ident != nullptr) since = ident->since;
       const std::time_t first = ident != nullptr && ident->firstSeen != 0 ? ident->firstSeen : when;
       states.push_back(FindingState{std::string(exception != 0 ? kStatusExcepted : lifecycle),
@@ -788,14 +858,15 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
                                     exception != 0 ? std::optional<std::int64_t>(exception)
                                                    : std::nullopt});
 
-      const auto sev = static_cast<int>(f.severity);
-      auto& rc = rule_counts[{std::string_view(f.rule), sev}];
+      const auto sev = static_cast<std::size_t>(std::clamp(static_cast<int>(f.severity), 0, 4));
+      RuleTally& tally = tally_of(f.rule);
+      auto& rc = tally.counts[sev];
       if (exception != 0) {
         ++excepted_count;
         ++rc.second;
         if (ident != nullptr) ++excepted_before;
       } else {
-        ++by_severity[static_cast<std::size_t>(std::clamp(sev, 0, 4))];
+        ++by_severity[sev];
         ++rc.first;
       }
       if (completed) {
@@ -835,8 +906,8 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
         identity_insert->add(row);
       }
 
-      // Findings of one rule come together and share their remediation text.
-      if (last_remediation_text == nullptr || *last_remediation_text != f.remediation) {
+      // Findings of one rule share their remediation text.
+      if (tally.remediationText == nullptr || *tally.remediationText != f.remediation) {
         auto rem = remediation_ids.find(f.remediation);
         if (rem == remediation_ids.end()) {
           auto st = prepare("INSERT INTO remediations (id, body) VALUES (?, ?)",
@@ -844,8 +915,8 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
           st.execute();
           rem = remediation_ids.emplace(f.remediation, next_remediation++).first;
         }
-        last_remediation = rem->second;
-        last_remediation_text = &f.remediation;
+        tally.remediationId = rem->second;
+        tally.remediationText = &f.remediation;
       }
       // Details by reference: a text seen before (in this scan or an earlier one) is not
       // stored again.
@@ -860,23 +931,22 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
       }
       const Cell row[] = {std::int64_t{scan_id},
                           finding_id,
-                          std::int64_t{sev},
+                          static_cast<std::int64_t>(sev),
                           lifecycle,
                           id_or_null(exception),
                           std::string_view(f.dn),
                           std::string_view(f.samAccountName),
                           std::string_view(f.summary),
                           details_id,
-                          std::int64_t{last_remediation}};
+                          std::int64_t{tally.remediationId}};
       occurrence_insert->add(row);
     };
 
     // One pass in input order; the next chunk's fingerprints and JSON are prepared on another
     // core meanwhile (the future joins on every way out of this scope). A repeated fingerprint
     // is stored once.
-    std::deque<std::vector<std::string>> fingerprints;  // kept alive: `seen` views them
-    std::unordered_map<std::string_view, std::size_t> seen;
-    seen.reserve(findings.size());
+    std::deque<PreparedChunk> chunks;  // their fingerprints kept alive: `seen` views them
+    FingerprintSet seen(findings.size());
     std::future<PreparedChunk> next;
     auto launch = [&](std::size_t begin) {
       return std::async(std::launch::async, prepareChunk, std::cref(findings), begin,
@@ -884,18 +954,18 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
     };
     if (!findings.empty()) next = launch(0);
     for (std::size_t begin = 0; begin < findings.size(); begin += kChunk) {
-      PreparedChunk chunk = next.get();
+      PreparedChunk& chunk = chunks.emplace_back(next.get());
       if (begin + kChunk < findings.size()) next = launch(begin + kChunk);
-      fingerprints.push_back(std::move(chunk.fingerprints));
-      const auto& fps = fingerprints.back();
-      for (std::size_t k = 0; k < fps.size(); ++k) {
-        auto [it, inserted] = seen.emplace(fps[k], states.size());
-        slot_of[begin + k] = it->second;
+      for (std::size_t k = 0; k < chunk.fingerprintEnd.size(); ++k) {
+        const auto fingerprint = chunk.fingerprint(k);
+        auto [slot, inserted] = seen.insert(fingerprint, chunk.fingerprintHash[k]);
+        slot_of[begin + k] = slot;
         if (!inserted) continue;
-        write_finding(begin + k, fps[k], chunk.details[k], chunk.keys[k]);
+        write_finding(begin + k, fingerprint, chunk.details[k], chunk.keys[k], chunk.since[k]);
         if (states.size() % kProgressEvery == 0 && options_.writeProgress)
           options_.writeProgress(states.size(), findings.size());
       }
+      std::vector<std::string>().swap(chunk.details);  // copied into the inserts
     }
     identity_insert->flush();
     details_insert->flush();
@@ -985,13 +1055,16 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
       }
     }
 
-    for (const auto& [key, counts] : rule_counts) {
-      auto st = prepare(
-          "INSERT INTO scan_rule_counts (scan_id, rule, severity, findings, excepted)"
-          " VALUES (?, ?, ?, ?, ?)",
-          {scan_id, std::string(key.first), Int64{key.second}, counts.first, counts.second});
-      st.execute();
-    }
+    for (const auto& tally : tallies)
+      for (std::size_t sev = 0; sev < tally.counts.size(); ++sev) {
+        const auto& [found, excepted] = tally.counts[sev];
+        if (found == 0 && excepted == 0) continue;
+        auto st = prepare(
+            "INSERT INTO scan_rule_counts (scan_id, rule, severity, findings, excepted)"
+            " VALUES (?, ?, ?, ?, ?)",
+            {scan_id, std::string(tally.rule), static_cast<Int64>(sev), found, excepted});
+        st.execute();
+      }
 
     std::vector<std::string> warnings = summary.warnings;
     if (states.size() != findings.size())
@@ -1023,6 +1096,7 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
     tx.commit();
     dialect_->afterScanCommit(session_);
 
+    if (states.size() == findings.size()) return states;  // no repeats: states are in input order
     std::vector<FindingState> out(findings.size());
     for (std::size_t i = 0; i < findings.size(); ++i) out[i] = states[slot_of[i]];
     return out;

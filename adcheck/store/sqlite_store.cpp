@@ -184,10 +184,18 @@ class SqliteDialect final : public Dialect {
 
   // Checking five references per stored finding cost a fifth of the insert time; the store's own
   // ids need no checking. Tests run PRAGMA foreign_key_check after writing scans.
+  // The connection's mutex is held for the whole write: every bind and step takes it otherwise
+  // (Debian builds SQLite serialized), tens of millions of lock/unlock pairs for a big scan; taken
+  // again by the same thread it is only a counter (SQLite's connection mutex is recursive). A
+  // store is used by one thread at a time (the web leases them from a pool), so nobody waits.
   void beforeScanWrite(Poco::Data::Session& session) override {
     session << "PRAGMA foreign_keys = OFF", Poco::Data::Keywords::now;
+    heldMutex_ = sqlite3_db_mutex(sq::Utility::dbHandle(session));  // NULL: opened NOMUTEX
+    sqlite3_mutex_enter(heldMutex_);
   }
   void afterScanWrite(Poco::Data::Session& session) override {
+    sqlite3_mutex_leave(heldMutex_);
+    heldMutex_ = nullptr;
     session << "PRAGMA foreign_keys = ON", Poco::Data::Keywords::now;
   }
 
@@ -279,6 +287,7 @@ class SqliteDialect final : public Dialect {
   std::chrono::milliseconds busy_;
   std::int64_t maxPages_;
   std::thread checkpoint_;
+  sqlite3_mutex* heldMutex_ = nullptr;  // during a scan write
 };
 
 void registerConnector() {

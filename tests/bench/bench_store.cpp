@@ -375,6 +375,11 @@ int main(int argc, char** argv) {
   }
 
   // --- 2. queries over 100 scans of history --------------------------------------------------
+  if (n_scans == 0) {  // --scans 0: the write figure only
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    return 0;
+  }
   const std::string path = dir + "/history.sqlite";
   std::filesystem::remove(path);
   auto store = open(path, {static_cast<int>(n_scans), 0});

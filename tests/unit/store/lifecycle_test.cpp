@@ -3,6 +3,9 @@
 #include <Poco/Data/Session.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <map>
+
 #include "adcheck/store/schema.h"
 #include "tests/unit/store/store_test_util.h"
 
@@ -175,6 +178,53 @@ TEST_F(Lifecycle, RepeatedFingerprintIsStoredOnceWithAWarning) {
   EXPECT_EQ(r->findings, 2);
   ASSERT_EQ(r->warnings.size(), 1u);
   EXPECT_NE(r->warnings[0].find("1 findings repeated a fingerprint"), std::string::npos);
+}
+
+// A scan bigger than the writer's chunks (prepared on another thread): rules interleave, one rule
+// alternates between two remediation texts, severities vary, and a fingerprint repeats across
+// chunks. Every finding keeps its own remediation, and the per-rule counts add up.
+TEST_F(Lifecycle, ABigScanKeepsEachFindingsRemediationAndCountsAcrossChunks) {
+  const std::vector<std::string> rules = allRules();
+  std::vector<scan::Finding> findings;
+  std::map<std::pair<std::string, int>, std::int64_t> expected;
+  for (int i = 0; i < 40000; ++i) {
+    char guid[40];
+    std::snprintf(guid, sizeof guid, "%08x-0000-0000-0000-000000000000", i);
+    const auto& rule = rules[static_cast<std::size_t>(i) % rules.size()];
+    auto f = finding(rule, guid, "CN=u" + std::to_string(i) + ",OU=Staff,DC=corp,DC=example,DC=com",
+                     static_cast<Severity>(i % 5));
+    if (rule == rules[1] && i % 8 == 1) f.remediation = "Fix it the other way.";
+    ++expected[{rule, i % 5}];
+    findings.push_back(std::move(f));
+  }
+  findings.push_back(findings[7]);  // repeats a fingerprint 40,000 findings later
+  auto w = writeScan(*store_, day(0), findings);
+  ASSERT_EQ(w.states.size(), findings.size());
+  EXPECT_EQ(w.states.back().status, "new");
+
+  auto t = store_->trend(1, true);
+  ASSERT_TRUE(t) << t.error().toString();
+  ASSERT_EQ(t->size(), 1u);
+  EXPECT_EQ(t->front().scan.findings, 40000);
+  std::map<std::pair<std::string, int>, std::int64_t> counted;
+  for (const auto& rc : t->front().byRule) counted[{rc.rule, static_cast<int>(rc.severity)}] = rc.findings;
+  EXPECT_EQ(counted, expected);
+
+  FindingQuery q;
+  q.page.limit = 0;
+  auto page = store_->findings(q);
+  ASSERT_TRUE(page) << page.error().toString();
+  ASSERT_EQ(page->items.size(), 40000u);
+  std::size_t other_way = 0;
+  for (const auto& f : page->items) {
+    const int i = std::stoi(f.finding.samAccountName.substr(1));
+    const bool other = f.finding.rule == rules[1] && i % 8 == 1;
+    other_way += other ? 1 : 0;
+    ASSERT_EQ(f.finding.remediation, other ? "Fix it the other way." : "Fix " + f.finding.rule + ".")
+        << f.finding.samAccountName;
+    ASSERT_EQ(static_cast<int>(f.finding.severity), i % 5) << f.finding.samAccountName;
+  }
+  EXPECT_EQ(other_way, 5000u);
 }
 
 TEST_F(Lifecycle, SubKeysAreSeparateFindings) {

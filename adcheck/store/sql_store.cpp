@@ -136,9 +136,23 @@ constexpr std::string_view kFirstSeenExpr =
     "CASE WHEN l.since IS NOT NULL AND l.since < COALESCE(l.first_seen, s.started) THEN l.since "
     "ELSE COALESCE(l.first_seen, s.started) END";
 
+// A finding's fingerprint (prefix: the table alias with its dot, or empty). The identity of a
+// finding about an object with a GUID stores '' instead of its fingerprint: rule|objectGUID
+// [|sub-key] (scan::Finding::fingerprint) repeats three columns of the same row, ~70 of its
+// ~210 bytes. Fingerprints keyed by a DN are stored as they are.
+std::string fingerprintExpr(std::string_view prefix) {
+  const std::string p(prefix);
+  return "CASE WHEN " + p + "fingerprint <> '' THEN " + p + "fingerprint WHEN " + p +
+         "sub_key = '' THEN " + p + "rule || '|' || " + p + "object_guid ELSE " + p + "rule || '|' || " +
+         p + "object_guid || '|' || " + p + "sub_key END";
+}
+
+// True when the stored identity can leave the fingerprint to fingerprintExpr.
+bool fingerprintDerivable(const scan::Finding& f) { return !f.objectGuid.empty(); }
+
 // The columns every finding query returns, in FindingColumns order.
 std::string occurrenceSelect(std::string_view status_expr) {
-  return "SELECT sf.scan_id AS scan_id, l.fingerprint AS fingerprint, l.rule AS rule,"
+  return "SELECT sf.scan_id AS scan_id, " + fingerprintExpr("l.") + " AS fingerprint, l.rule AS rule,"
          " sf.severity AS severity, sf.dn AS dn, l.object_guid AS object_guid,"
          " l.object_sid AS object_sid, sf.sam AS sam, sf.summary AS summary,"
          " d.body AS details, COALESCE(r.body, '') AS remediation, l.sub_key AS sub_key, " +
@@ -783,7 +797,7 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
       std::vector<Int64> iid, first, since, excepted;
       std::vector<std::string> fp, status;
       auto st = prepare(
-          "SELECT id, fingerprint, COALESCE(status, ''), COALESCE(first_seen, 0),"
+          "SELECT id, " + fingerprintExpr("") + ", COALESCE(status, ''), COALESCE(first_seen, 0),"
           " COALESCE(since, 0), COALESCE(excepted_by, 0) FROM findings",
           {});
       st, into(iid), into(fp), into(status), into(first), into(since), into(excepted);
@@ -891,7 +905,7 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
 
       if (ident == nullptr) {
         const Cell row[] = {finding_id,
-                            std::string_view(fingerprint),
+                            fingerprintDerivable(f) ? std::string_view() : fingerprint,
                             std::string_view(f.rule),
                             std::string_view(f.objectGuid),
                             std::string_view(f.objectSid),
@@ -1291,7 +1305,8 @@ Result<ScanDiff> SqlStore::diff(std::int64_t from_scan, std::int64_t to_scan) {
     if (!to) return fail(unknownScan(to_scan));
     d.from = std::move(*from);
     d.to = std::move(*to);
-    const std::string order = " ORDER BY sf.severity DESC, LOWER(sf.dn), l.fingerprint";
+    const std::string order =
+        " ORDER BY sf.severity DESC, LOWER(sf.dn), " + fingerprintExpr("l.");
     auto side = [&](Int64 a, Int64 b, bool exists) {
       return selectFindings(occurrenceSelect(kStatusExpr) + " WHERE sf.scan_id = ? AND " +
                                 (exists ? "EXISTS" : "NOT EXISTS") +
@@ -1317,11 +1332,14 @@ Result<FindingHistory> SqlStore::history(const std::string& fingerprint) {
       const auto first = fingerprint.find('|');
       const auto second = first == std::string::npos ? first : fingerprint.find('|', first + 1);
       if (first != std::string::npos) {
-        auto st = prepare("SELECT id FROM findings WHERE object_guid = ? AND fingerprint = ?",
-                          {fingerprint.substr(first + 1, second == std::string::npos
-                                                             ? std::string::npos
-                                                             : second - first - 1),
-                           fingerprint});
+        // Stored in full, or as '' (fingerprintExpr): then its rule and sub-key say which.
+        auto st = prepare(
+            "SELECT id FROM findings WHERE object_guid = ? AND (fingerprint = ? OR"
+            " (fingerprint = '' AND rule = ? AND sub_key = ?))",
+            {fingerprint.substr(first + 1, second == std::string::npos ? std::string::npos
+                                                                       : second - first - 1),
+             fingerprint, fingerprint.substr(0, first),
+             second == std::string::npos ? std::string() : fingerprint.substr(second + 1)});
         st, into(fid);
         st.execute();
       }
@@ -1455,7 +1473,7 @@ Result<std::vector<StoredFinding>> SqlStore::objectFindings(const std::string& g
         occurrenceSelect("CASE WHEN l.status = 'resolved' THEN 'resolved' ELSE " +
                          std::string(kStatusExpr) + " END") +
             " WHERE sf.finding_id IN (" + placeholders(ids.size()) +
-            ") AND sf.scan_id = l.last_scan_id ORDER BY sf.severity DESC, l.fingerprint",
+            ") AND sf.scan_id = l.last_scan_id ORDER BY sf.severity DESC, " + fingerprintExpr("l."),
         params);
     tx.commit();
     return out;

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <map>
+#include <set>
 
 #include "adcheck/store/schema.h"
 #include "tests/unit/store/store_test_util.h"
@@ -239,6 +240,44 @@ TEST_F(Lifecycle, SubKeysAreSeparateFindings) {
   ASSERT_TRUE(h2);
   EXPECT_EQ(h2->latest.lifecycle, "resolved");
   EXPECT_EQ(h2->latest.finding.key, "device-2");
+}
+
+// Identities of objects with a GUID store no fingerprint text (it repeats rule, GUID and sub-key);
+// one keyed by its DN (no GUID) stores it. Both are found again by later scans and by history.
+TEST_F(Lifecycle, FingerprintsReadBackWhetherStoredOrSpelledFromTheirColumns) {
+  auto no_guid = finding(kOther, "", "CN=legacy,OU=Staff,DC=corp,DC=example,DC=com");
+  auto device = finding("MOB-STALE-DEVICE", "dddddddd-0000-0000-0000-000000000004",
+                        "CN=dave,OU=Staff,DC=corp,DC=example,DC=com", Severity::kLow, "dev|1");
+  const std::vector<std::string> rules = {kOther, "MOB-STALE-DEVICE"};
+  writeScan(*store_, day(0), {no_guid, device}, ScanStatus::kCompleted, rules);
+  {
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::Session s("SQLite", dir_.file("adcheck.sqlite"));
+    std::vector<std::string> stored, guid;
+    s << "SELECT fingerprint, object_guid FROM findings ORDER BY id", into(stored), into(guid), now;
+    ASSERT_EQ(stored.size(), 2u);
+    EXPECT_EQ(stored[0], no_guid.fingerprint()) << "no GUID: the fingerprint is kept as text";
+    EXPECT_EQ(stored[1], "") << "rule|GUID|key is not stored twice";
+  }
+  FindingQuery q;
+  q.page.limit = 0;
+  auto page = store_->findings(q);
+  ASSERT_TRUE(page) << page.error().toString();
+  std::set<std::string> read;
+  for (const auto& f : page->items) read.insert(f.fingerprint);
+  EXPECT_EQ(read, (std::set<std::string>{no_guid.fingerprint(), device.fingerprint()}));
+
+  auto s2 = writeScan(*store_, day(1), {no_guid, device}, ScanStatus::kCompleted, rules);
+  EXPECT_EQ(statuses(s2.states), (std::vector<std::string>{"open", "open"}));
+  writeScan(*store_, day(2), {no_guid}, ScanStatus::kCompleted, rules);
+  auto h = store_->history(device.fingerprint());
+  ASSERT_TRUE(h) << h.error().toString();
+  EXPECT_EQ(h->latest.lifecycle, "resolved");
+  EXPECT_EQ(h->latest.fingerprint, device.fingerprint());
+  EXPECT_EQ(h->latest.finding.key, "dev|1");
+  auto h2 = store_->history(no_guid.fingerprint());
+  ASSERT_TRUE(h2) << h2.error().toString();
+  EXPECT_EQ(h2->latest.lifecycle, "open");
 }
 
 TEST_F(Lifecycle, UnknownScanIdsAreClearErrors) {

@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <sstream>
 #include <unordered_map>
 #include <variant>
@@ -700,6 +701,14 @@ class FingerprintSet {
       if (slot.hash == hash && keys_[slot.index - 1] == fingerprint) return {slot.index - 1, false};
     }
   }
+  // The index of fingerprint, if inserted.
+  std::optional<std::size_t> find(std::string_view fingerprint, std::size_t hash) const {
+    for (std::size_t at = hash & mask_;; at = (at + 1) & mask_) {
+      const Slot& slot = slots_[at];
+      if (slot.index == 0) return std::nullopt;
+      if (slot.hash == hash && keys_[slot.index - 1] == fingerprint) return slot.index - 1;
+    }
+  }
 
  private:
   struct Slot {
@@ -791,11 +800,16 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
     // Known identities. What the SQL after the rows has to do is known from them: lifecycles seen
     // before to move on, open ones this scan did not see to resolve (none of either for a first
     // scan, which then skips statements that would each read every row).
-    std::unordered_map<std::string, Identity> identities;
+    // Found by the hash the preparing thread computes: no string is built per look-up and no
+    // node per identity (a million of them cost as much to free as to use).
+    std::vector<std::string> known_fingerprints;
+    std::vector<Identity> identities;
+    std::optional<FingerprintSet> identity_index;
     std::int64_t open_before = 0, known_seen = 0, open_seen = 0;
     {
       std::vector<Int64> iid, first, since, excepted;
-      std::vector<std::string> fp, status;
+      std::vector<std::string>& fp = known_fingerprints;
+      std::vector<std::string> status;
       auto st = prepare(
           "SELECT id, " + fingerprintExpr("") + ", COALESCE(status, ''), COALESCE(first_seen, 0),"
           " COALESCE(since, 0), COALESCE(excepted_by, 0) FROM findings",
@@ -803,11 +817,13 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
       st, into(iid), into(fp), into(status), into(first), into(since), into(excepted);
       st.execute();
       identities.reserve(iid.size());
+      identity_index.emplace(iid.size());
       for (std::size_t i = 0; i < iid.size(); ++i) {
+        // The writer keeps fingerprints unique; were one repeated, the first identity stands.
+        if (!identity_index->insert(fp[i], std::hash<std::string_view>{}(fp[i])).second) continue;
         if (status[i] == kStatusNew || status[i] == kStatusOpen || status[i] == kStatusReopened)
           ++open_before;
-        identities.emplace(std::move(fp[i]),
-                           Identity{iid[i], std::move(status[i]), first[i], since[i], excepted[i]});
+        identities.push_back(Identity{iid[i], std::move(status[i]), first[i], since[i], excepted[i]});
       }
     }
     Int64 next_identity = scalar("SELECT COALESCE(MAX(id), 0) FROM findings") + 1;
@@ -849,13 +865,12 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
     const Cell scan_cell = completed ? Cell{std::int64_t{scan_id}} : Cell{};
 
     // One distinct finding: its lifecycle and exception, its identity when new, its row here.
-    auto write_finding = [&](std::size_t i, std::string_view fingerprint,
+    auto write_finding = [&](std::size_t i, std::string_view fingerprint, std::size_t hash,
                              const std::string& details, ContentKey key, std::time_t since) {
       const auto& f = findings[i];
       Identity* ident = nullptr;
       if (!identities.empty())
-        if (auto it = identities.find(std::string(fingerprint)); it != identities.end())
-          ident = &it->second;
+        if (auto at = identity_index->find(fingerprint, hash)) ident = &identities[*at];
       const std::int64_t finding_id = ident != nullptr ? ident->id : next_identity++;
       if (ident != nullptr) {
         ++known_seen;
@@ -975,7 +990,8 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
         auto [slot, inserted] = seen.insert(fingerprint, chunk.fingerprintHash[k]);
         slot_of[begin + k] = slot;
         if (!inserted) continue;
-        write_finding(begin + k, fingerprint, chunk.details[k], chunk.keys[k], chunk.since[k]);
+        write_finding(begin + k, fingerprint, chunk.fingerprintHash[k], chunk.details[k],
+                      chunk.keys[k], chunk.since[k]);
         if (states.size() % kProgressEvery == 0 && options_.writeProgress)
           options_.writeProgress(states.size(), findings.size());
       }

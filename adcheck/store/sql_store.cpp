@@ -24,7 +24,6 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
-#include <map>
 #include <memory>
 #include <numeric>
 #include <optional>

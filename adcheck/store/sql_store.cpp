@@ -17,21 +17,20 @@
 #include <Poco/String.h>
 #include <signal.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <array>
-#include <future>
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <future>
 #include <memory>
 #include <numeric>
 #include <optional>
 #include <sstream>
 #include <unordered_map>
 #include <variant>
-
-#include <zlib.h>
 
 #include "adcheck/scan/dn.h"
 #include "adcheck/store/schema.h"
@@ -143,8 +142,8 @@ constexpr std::string_view kFirstSeenExpr =
 std::string fingerprintExpr(std::string_view prefix) {
   const std::string p(prefix);
   return "CASE WHEN " + p + "fingerprint <> '' THEN " + p + "fingerprint WHEN " + p +
-         "sub_key = '' THEN " + p + "rule || '|' || " + p + "object_guid ELSE " + p + "rule || '|' || " +
-         p + "object_guid || '|' || " + p + "sub_key END";
+         "sub_key = '' THEN " + p + "rule || '|' || " + p + "object_guid ELSE " + p +
+         "rule || '|' || " + p + "object_guid || '|' || " + p + "sub_key END";
 }
 
 // True when the stored identity can leave the fingerprint to fingerprintExpr.
@@ -152,12 +151,13 @@ bool fingerprintDerivable(const scan::Finding& f) { return !f.objectGuid.empty()
 
 // The columns every finding query returns, in FindingColumns order.
 std::string occurrenceSelect(std::string_view status_expr) {
-  return "SELECT sf.scan_id AS scan_id, " + fingerprintExpr("l.") + " AS fingerprint, l.rule AS rule,"
+  return "SELECT sf.scan_id AS scan_id, " + fingerprintExpr("l.") +
+         " AS fingerprint, l.rule AS rule,"
          " sf.severity AS severity, sf.dn AS dn, l.object_guid AS object_guid,"
          " l.object_sid AS object_sid, sf.sam AS sam, sf.summary AS summary,"
          " d.body AS details, COALESCE(r.body, '') AS remediation, l.sub_key AS sub_key, " +
-         std::string(status_expr) +
-         " AS status, COALESCE(l.status, '') AS lifecycle, " + std::string(kFirstSeenExpr) +
+         std::string(status_expr) + " AS status, COALESCE(l.status, '') AS lifecycle, " +
+         std::string(kFirstSeenExpr) +
          " AS first_seen_at, COALESCE(l.last_seen, 0) AS last_seen,"
          " COALESCE(l.resolved_at, 0) AS resolved_at, COALESCE(l.since, 0) AS since,"
          " COALESCE(sf.exception_id, 0) AS exception_id"
@@ -236,8 +236,7 @@ class ExceptionMatcher {
     }
   }
   // The exception covering a finding, 0 when none.
-  std::int64_t match(std::string_view fingerprint, const std::string& rule,
-                     const std::string& dn) {
+  std::int64_t match(std::string_view fingerprint, const std::string& rule, const std::string& dn) {
     if (!byFingerprint_.empty()) {
       if (auto it = byFingerprint_.find(lowerAscii(fingerprint)); it != byFingerprint_.end())
         return it->second;
@@ -676,8 +675,8 @@ PreparedChunk prepareChunk(const std::vector<scan::Finding>& findings, std::size
   return out;
 }
 
-// The distinct fingerprints of one scan, in the order first seen: open addressing over
-// precomputed hashes, one allocation for a million entries.
+// Distinct fingerprints (a scan's, or the stored identities'), in the order first seen: open
+// addressing over precomputed hashes, one allocation for a million entries.
 class FingerprintSet {
  public:
   explicit FingerprintSet(std::size_t expected) {
@@ -714,7 +713,7 @@ class FingerprintSet {
     std::size_t hash = 0;
     std::size_t index = 0;  // 1-based into keys_; 0: empty
   };
-  std::vector<Slot> slots_;  // at most half full: sized for every finding of the scan
+  std::vector<Slot> slots_;  // at most half full: sized for every key it will hold
   std::vector<std::string_view> keys_;
   std::size_t mask_ = 0;
 };
@@ -809,10 +808,10 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
       std::vector<Int64> iid, first, since, excepted;
       std::vector<std::string>& fp = known_fingerprints;
       std::vector<std::string> status;
-      auto st = prepare(
-          "SELECT id, " + fingerprintExpr("") + ", COALESCE(status, ''), COALESCE(first_seen, 0),"
-          " COALESCE(since, 0), COALESCE(excepted_by, 0) FROM findings",
-          {});
+      auto st = prepare("SELECT id, " + fingerprintExpr("") +
+                            ", COALESCE(status, ''), COALESCE(first_seen, 0),"
+                            " COALESCE(since, 0), COALESCE(excepted_by, 0) FROM findings",
+                        {});
       st, into(iid), into(fp), into(status), into(first), into(since), into(excepted);
       st.execute();
       identities.reserve(iid.size());
@@ -822,7 +821,8 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
         if (!identity_index->insert(fp[i], std::hash<std::string_view>{}(fp[i])).second) continue;
         if (status[i] == kStatusNew || status[i] == kStatusOpen || status[i] == kStatusReopened)
           ++open_before;
-        identities.push_back(Identity{iid[i], std::move(status[i]), first[i], since[i], excepted[i]});
+        identities.push_back(
+            Identity{iid[i], std::move(status[i]), first[i], since[i], excepted[i]});
       }
     }
     Int64 next_identity = scalar("SELECT COALESCE(MAX(id), 0) FROM findings") + 1;
@@ -1320,8 +1320,7 @@ Result<ScanDiff> SqlStore::diff(std::int64_t from_scan, std::int64_t to_scan) {
     if (!to) return fail(unknownScan(to_scan));
     d.from = std::move(*from);
     d.to = std::move(*to);
-    const std::string order =
-        " ORDER BY sf.severity DESC, LOWER(sf.dn), " + fingerprintExpr("l.");
+    const std::string order = " ORDER BY sf.severity DESC, LOWER(sf.dn), " + fingerprintExpr("l.");
     auto side = [&](Int64 a, Int64 b, bool exists) {
       return selectFindings(occurrenceSelect(kStatusExpr) + " WHERE sf.scan_id = ? AND " +
                                 (exists ? "EXISTS" : "NOT EXISTS") +
@@ -1351,8 +1350,8 @@ Result<FindingHistory> SqlStore::history(const std::string& fingerprint) {
         auto st = prepare(
             "SELECT id FROM findings WHERE object_guid = ? AND (fingerprint = ? OR"
             " (fingerprint = '' AND rule = ? AND sub_key = ?))",
-            {fingerprint.substr(first + 1, second == std::string::npos ? std::string::npos
-                                                                       : second - first - 1),
+            {fingerprint.substr(
+                 first + 1, second == std::string::npos ? std::string::npos : second - first - 1),
              fingerprint, fingerprint.substr(0, first),
              second == std::string::npos ? std::string() : fingerprint.substr(second + 1)});
         st, into(fid);
@@ -1484,12 +1483,12 @@ Result<std::vector<StoredFinding>> SqlStore::objectFindings(const std::string& g
     std::vector<Param> params;
     for (auto i : ids) params.emplace_back(i);
     // Each finding as the last completed scan that saw it stored it.
-    out = selectFindings(
-        occurrenceSelect("CASE WHEN l.status = 'resolved' THEN 'resolved' ELSE " +
-                         std::string(kStatusExpr) + " END") +
-            " WHERE sf.finding_id IN (" + placeholders(ids.size()) +
-            ") AND sf.scan_id = l.last_scan_id ORDER BY sf.severity DESC, " + fingerprintExpr("l."),
-        params);
+    out = selectFindings(occurrenceSelect("CASE WHEN l.status = 'resolved' THEN 'resolved' ELSE " +
+                                          std::string(kStatusExpr) + " END") +
+                             " WHERE sf.finding_id IN (" + placeholders(ids.size()) +
+                             ") AND sf.scan_id = l.last_scan_id ORDER BY sf.severity DESC, " +
+                             fingerprintExpr("l."),
+                         params);
     tx.commit();
     return out;
   });

@@ -208,7 +208,8 @@ TEST_F(Lifecycle, ABigScanKeepsEachFindingsRemediationAndCountsAcrossChunks) {
   ASSERT_EQ(t->size(), 1u);
   EXPECT_EQ(t->front().scan.findings, 40000);
   std::map<std::pair<std::string, int>, std::int64_t> counted;
-  for (const auto& rc : t->front().byRule) counted[{rc.rule, static_cast<int>(rc.severity)}] = rc.findings;
+  for (const auto& rc : t->front().byRule)
+    counted[{rc.rule, static_cast<int>(rc.severity)}] = rc.findings;
   EXPECT_EQ(counted, expected);
 
   FindingQuery q;
@@ -221,7 +222,8 @@ TEST_F(Lifecycle, ABigScanKeepsEachFindingsRemediationAndCountsAcrossChunks) {
     const int i = std::stoi(f.finding.samAccountName.substr(1));
     const bool other = f.finding.rule == rules[1] && i % 8 == 1;
     other_way += other ? 1 : 0;
-    ASSERT_EQ(f.finding.remediation, other ? "Fix it the other way." : "Fix " + f.finding.rule + ".")
+    ASSERT_EQ(f.finding.remediation,
+              other ? "Fix it the other way." : "Fix " + f.finding.rule + ".")
         << f.finding.samAccountName;
     ASSERT_EQ(static_cast<int>(f.finding.severity), i % 5) << f.finding.samAccountName;
   }

@@ -10,7 +10,7 @@ packages=(
   libldap-dev libsasl2-dev libsasl2-modules-gssapi-mit libpoco-dev libsqlite3-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # the lab: a real Samba AD DC on loopback, and the clients tests compare against
-  samba samba-ad-dc python3-samba python3-cryptography ldap-utils krb5-user iproute2 openssl
+  samba samba-ad-dc samba-ad-provision python3-samba python3-cryptography ldap-utils krb5-user iproute2 openssl
   # web end-to-end tests, load and benchmark scripts
   chromium wrk bc
 )

@@ -27,6 +27,28 @@ test('adcheck demo: log in as the local admin with the printed password, trend h
     await page.getByTestId('trend-chart').waitFor({ timeout: 30_000 });
     const points = await page.locator('[data-testid=trend-chart] svg circle.point').count();
     assert.ok(points >= 3, `the demo trend shows ${points} scans, expected the bundled history (>= 3)`);
+    // Every axis label is drawn whole inside the chart: the last date used to be cut at the right.
+    const cut = await page.evaluate(() => {
+      const svgEl = document.querySelector('[data-testid=trend-chart] svg');
+      const box = svgEl.getBoundingClientRect();
+      return [...svgEl.querySelectorAll('text.axis-label')].map((t) => {
+        const r = t.getBoundingClientRect();
+        return { text: t.textContent, left: r.left - box.left, right: box.right - r.right };
+      }).filter((r) => r.left < 0 || r.right < 0);
+    });
+    assert.deepEqual(cut, [], 'trend axis labels drawn outside the chart');
+    // The x-axis dates (the labels on the lowest line) do not overlap each other.
+    const dates = await page.evaluate(() => {
+      const texts = [...document.querySelectorAll('[data-testid=trend-chart] svg text.axis-label')];
+      const lowest = Math.max(...texts.map((t) => Number(t.getAttribute('y'))));
+      return texts.filter((t) => Number(t.getAttribute('y')) === lowest)
+        .map((t) => { const r = t.getBoundingClientRect(); return { left: r.left, right: r.right }; })
+        .sort((a, b) => a.left - b.left);
+    });
+    assert.ok(dates.length >= 2, `expected several dates on the x axis, got ${dates.length}`);
+    for (let i = 1; i < dates.length; i++) {
+      assert.ok(dates[i].left >= dates[i - 1].right, `trend x-axis dates ${i - 1} and ${i} overlap`);
+    }
     await page.screenshot({ path: join(artifactsDir(), 'demo-overview.png'), fullPage: true });
     assert.deepEqual(watch.problems, []);
     assert.deepEqual(watch.dialogs, []);

@@ -72,12 +72,18 @@ export function trendChart(points) {
                     svg('title', {}, lines.join('\n'))));
   });
 
-  // x axis: first, last and a few between, as dates.
+  // x axis: first, last and a few between, as dates. The first date is anchored at its start and
+  // the last at its end, so neither runs past the chart's edge; a date between them too close to
+  // the last one is left out rather than drawn over it.
+  const kDateWidth = 72;
+  const last = points.length - 1;
   const step = Math.max(1, Math.ceil(points.length / 6));
   points.forEach((p, i) => {
-    if (i % step !== 0 && i !== points.length - 1) return;
+    if (i % step !== 0 && i !== last) return;
+    if (i !== last && i !== 0 && x(last) - x(i) < kDateWidth * 1.5) return;
+    const anchor = points.length === 1 ? 'middle' : i === 0 ? 'start' : i === last ? 'end' : 'middle';
     root.append(svg('text', { x: x(i), y: kHeight - kPad.bottom + 18, className: 'axis-label',
-                              'text-anchor': 'middle' }, String(p.started || '').slice(0, 10)));
+                              'text-anchor': anchor }, String(p.started || '').slice(0, 10)));
   });
   root.append(svg('line', { x1: kPad.left, x2: kWidth - kPad.right, y1: y(0), y2: y(0), className: 'axis' }));
 

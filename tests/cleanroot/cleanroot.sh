@@ -69,6 +69,15 @@ trap cleanup EXIT INT TERM
 log "fresh root in $root"
 tar -C "$root" -xf "$base_tar"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# This workplace reaches the package registries through its own TLS egress; every machine here,
+# a fresh one included, trusts its CA in the system store and names the bundle in the environment
+# (NODE_EXTRA_CA_CERTS, npm's cafile). The root gets the same trust, not the project's doing.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$root/usr/local/share/ca-certificates" "$root/etc/ssl/certs"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  [[ -f /etc/ssl/certs/ca-certificates.crt ]] && cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
+fi
+[[ -f $HOME/.npmrc ]] && mkdir -p "$root/root" && cp "$HOME/.npmrc" "$root/root/.npmrc"
 printf '127.0.0.1 localhost\n::1 localhost\n' >"$root/etc/hosts"
 for m in proc sys dev dev/pts; do
   mkdir -p "$root/$m"
@@ -86,17 +95,19 @@ mount -t tmpfs -o size=2g tmpfs "$root/dev/shm" && mounts+=("$root/dev/shm")
 log "clean clone of HEAD ($(git -C "$repo" rev-parse --short HEAD)) into /root/adcheck"
 git clone -q --no-hardlinks "$repo" "$root/root/adcheck"
 
-inside() { chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
-  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /bin/bash -c "cd /root/adcheck && $1"; }
+# A fresh machine's environment: only the basics and the workplace's CA variables pass.
+base_env=(HOME=/root TERM=dumb LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
+for v in NODE_EXTRA_CA_CERTS SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE REQUESTS_CA_BUNDLE; do
+  [[ -n ${!v:-} ]] && base_env+=("$v=${!v}")
+done
+inside() { chroot "$root" /usr/bin/env -i "${base_env[@]}" /bin/bash -c "cd /root/adcheck && $1"; }
 
 start=$(date +%s)
 # README command 1 ends by starting the dashboard in the foreground: run it in the background and
 # wait for the demo to answer with its five scans.
 port=${ADCHECK_CLEANROOT_PORT:-18080}
 log "README command 1: bash adcheck/run.sh (ADCHECK_DEMO_LISTEN=127.0.0.1:$port)"
-chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 ADCHECK_DEMO_LISTEN=127.0.0.1:$port \
-  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  /bin/bash -c 'cd /root/adcheck && exec bash adcheck/run.sh' >"$root/command1.log" 2>&1 &
+chroot "$root" /usr/bin/env -i "${base_env[@]}" ADCHECK_DEMO_LISTEN=127.0.0.1:$port /bin/bash -c 'cd /root/adcheck && exec bash adcheck/run.sh' >"$root/command1.log" 2>&1 &
 demo_pid=$!
 ok=0
 for ((i = 0; i < 3600; i += 5)); do

@@ -110,7 +110,8 @@ log "README command 1: bash adcheck/run.sh (ADCHECK_DEMO_LISTEN=127.0.0.1:$port)
 chroot "$root" /usr/bin/env -i "${base_env[@]}" ADCHECK_DEMO_LISTEN=127.0.0.1:$port /bin/bash -c 'cd /root/adcheck && exec bash adcheck/run.sh' >"$root/command1.log" 2>&1 &
 demo_pid=$!
 ok=0
-for ((i = 0; i < 3600; i += 5)); do
+# Installing and building take 10-20 min on an idle 2-core machine; give a loaded one 2 hours.
+for ((i = 0; i < 7200; i += 5)); do
   if ! kill -0 "$demo_pid" 2>/dev/null; then break; fi
   if grep -q "password:" "$root/command1.log" 2>/dev/null &&
      out=$(/usr/bin/python3 - "$port" "$root/command1.log" 2>&1 <<'PY'
@@ -141,7 +142,7 @@ demo_pid=
 if ((ok)); then
   log "README command 1: the demo answered with ${out} scans after $(($(date +%s) - start)) s"
 else
-  log "README command 1 FAILED: the demo did not answer with five scans (log above: $root/command1.log)"
+  log "README command 1 FAILED: the demo did not answer with five scans within $i s (log above: $root/command1.log)"
   keep=1
   exit 1
 fi

@@ -127,8 +127,8 @@ struct LdifReader::State {
   // before libldap's reader has buffered them.
   bool checkSizes(const char* data, std::size_t size) {
     if (std::memchr(data, '\0', size) != nullptr) {
-      const auto at = static_cast<std::size_t>(
-          static_cast<const char*>(std::memchr(data, '\0', size)) - data);
+      const auto at =
+          static_cast<std::size_t>(static_cast<const char*>(std::memchr(data, '\0', size)) - data);
       stream_error = "a NUL byte in line " +
                      std::to_string(lines_seen + 1 +
                                     static_cast<std::uint64_t>(std::count(data, data + at, '\n'))) +
@@ -150,14 +150,16 @@ struct LdifReader::State {
         if (data[i] != ' ') line_bytes = 0;  // not a continuation: a new logical line
       }
       const void* nl = std::memchr(data + i, '\n', size - i);
-      const std::size_t end = nl == nullptr ? size : static_cast<std::size_t>(static_cast<const char*>(nl) - data) + 1;
+      const std::size_t end =
+          nl == nullptr ? size : static_cast<std::size_t>(static_cast<const char*>(nl) - data) + 1;
       line_bytes += end - i;
       record_bytes += end - i;
       if (line_bytes > kMaxLineBytes || record_bytes > kMaxRecordBytes) {
-        stream_error = std::string(line_bytes > kMaxLineBytes ? "line " : "the record ending at line ") +
-                       std::to_string(lines_seen + 1) + " is longer than " +
-                       std::to_string((line_bytes > kMaxLineBytes ? kMaxLineBytes : kMaxRecordBytes) >> 20) +
-                       " MiB: no directory value is that large";
+        stream_error =
+            std::string(line_bytes > kMaxLineBytes ? "line " : "the record ending at line ") +
+            std::to_string(lines_seen + 1) + " is longer than " +
+            std::to_string((line_bytes > kMaxLineBytes ? kMaxLineBytes : kMaxRecordBytes) >> 20) +
+            " MiB: no directory value is that large";
         return false;
       }
       i = end;

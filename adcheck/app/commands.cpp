@@ -190,7 +190,8 @@ int cmdScan(const Args& args) {
   });
   for (auto& r : rows) r.firstSeen = scan::isoTime(summary.started);
   // A signal that cut a read short shows as that read's error: say what really happened.
-  if (const auto why = stopSignalText(); !why.empty() && summary.status != scan::ScanStatus::kCompleted &&
+  if (const auto why = stopSignalText(); !why.empty() &&
+                                         summary.status != scan::ScanStatus::kCompleted &&
                                          summary.error.rfind(why, 0) != 0)
     summary.error = why + " (" + summary.error + ")";
   std::optional<Error> store_error;

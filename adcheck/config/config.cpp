@@ -243,8 +243,8 @@ void findRepeats(const std::string& text, std::vector<std::string>& problems) {
     auto t = trim(line);
     if (t.empty() || t[0] == ';' || t[0] == '#') continue;
     if (t[0] == '[') {
-      section = lower(trim(t.substr(1, t.find(']') == std::string::npos ? std::string::npos
-                                                                         : t.find(']') - 1)));
+      section = lower(trim(
+          t.substr(1, t.find(']') == std::string::npos ? std::string::npos : t.find(']') - 1)));
       if (auto [it, added] = sections.emplace(section, number); !added)
         problems.push_back("section [" + section + "] appears twice (lines " +
                            std::to_string(it->second) + " and " + std::to_string(number) +

@@ -742,8 +742,10 @@ std::vector<std::int64_t> heldIdentities(const std::vector<scan::ObjectError>& e
   for (const auto& e : errors) {
     if (e.dn.empty() && e.objectGuid.empty()) continue;  // a domain rule: not in rulesRun
     std::string key = e.objectGuid.empty() ? scan::dnKey(e.dn) : e.objectGuid;
-    if (e.rule.empty()) objects.insert(std::move(key));
-    else rule_objects.insert(e.rule + '|' + key);
+    if (e.rule.empty())
+      objects.insert(std::move(key));
+    else
+      rule_objects.insert(e.rule + '|' + key);
   }
   std::vector<std::int64_t> out;
   if (objects.empty() && rule_objects.empty()) return out;
@@ -777,7 +779,8 @@ Result<void> SqlStore::failScan(std::int64_t id, const std::string& error) {
   return guarded("recording that scan " + std::to_string(id) + " failed", [&]() -> Result<void> {
     // One small row update: it usually still fits where the scan's findings did not.
     auto up = prepare(
-        "UPDATE scans SET status = 'failed', finished = ?, error = ? WHERE id = ? AND status = 'running'",
+        "UPDATE scans SET status = 'failed', finished = ?, error = ? WHERE id = ? AND status = "
+        "'running'",
         {Int64{std::time(nullptr)}, error, Int64{id}});
     up.execute();
     return {};
@@ -1122,9 +1125,11 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
       // Findings of objects this scan could not evaluate stay as they were.
       std::vector<std::int64_t> held;
       if (open_before > open_seen && !summary.objectErrors.empty())
-        held = heldIdentities(summary.objectErrors, known_fingerprints, *identity_index, identities);
+        held =
+            heldIdentities(summary.objectErrors, known_fingerprints, *identity_index, identities);
       if (!held.empty()) {
-        auto create = prepare("CREATE TEMP TABLE IF NOT EXISTS held_findings (id BIGINT PRIMARY KEY)", {});
+        auto create =
+            prepare("CREATE TEMP TABLE IF NOT EXISTS held_findings (id BIGINT PRIMARY KEY)", {});
         create.execute();
         auto clear = prepare("DELETE FROM held_findings", {});
         clear.execute();
@@ -1135,10 +1140,11 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
         }
         insert->flush();
         std::vector<Param> held_params = params;
-        held_count = scalar("SELECT COUNT(*) FROM findings WHERE status IN ('new', 'open',"
-                            " 'reopened') AND last_scan_id <> ?" + rule_filter +
-                                " AND id IN (SELECT id FROM held_findings)",
-                            held_params);
+        held_count = scalar(
+            "SELECT COUNT(*) FROM findings WHERE status IN ('new', 'open',"
+            " 'reopened') AND last_scan_id <> ?" +
+                rule_filter + " AND id IN (SELECT id FROM held_findings)",
+            held_params);
         rule_filter += " AND id NOT IN (SELECT id FROM held_findings)";
       }
       const std::string open_not_seen =

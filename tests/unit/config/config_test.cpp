@@ -113,6 +113,7 @@ TEST(Config, ARepeatedSectionOrKeyIsAnErrorNamingBothLines) {
       "; comment\nuri = ldaps://dc2.corp.example.com\n",
       "key.ini");
   ASSERT_FALSE(k);
-  EXPECT_NE(k.error().message.find("[directory] uri is set twice (lines 2 and 5)"), std::string::npos)
+  EXPECT_NE(k.error().message.find("[directory] uri is set twice (lines 2 and 5)"),
+            std::string::npos)
       << k.error().message;
 }

@@ -292,7 +292,8 @@ TEST_F(LdifTest, ALineOrFoldedValueBeyondTheCapIsAClearError) {
 // "objectGUID" vanished into the DN without a word.
 TEST_F(LdifTest, ARawNulByteIsRejectedNamingTheLine) {
   const std::string path = dir_.file("nul.ldif");
-  test::writeFile(path, std::string("dn: CN=a,DC=x\ncn: a") + '\0' + "b\nobjectGUID:: AAECAwQFBgcICQoLDA0ODw==\n\n");
+  test::writeFile(path, std::string("dn: CN=a,DC=x\ncn: a") + '\0' +
+                            "b\nobjectGUID:: AAECAwQFBgcICQoLDA0ODw==\n\n");
   Error e = readError(path);
   EXPECT_EQ(e.code, ErrorCode::kParse);
   EXPECT_THAT(e.message, HasSubstr("a NUL byte in line 2")) << e.message;
@@ -300,9 +301,9 @@ TEST_F(LdifTest, ARawNulByteIsRejectedNamingTheLine) {
 }
 
 TEST(LdifDn, WellFormedAndMalformedDns) {
-  for (const char* good : {"", "DC=corp,DC=example,DC=com", "CN=Smith\\, John,OU=x,DC=y",
-                           "CN=J\xc3\xbcrgen,DC=x", "CN=a\\0ADEL:1234,CN=Deleted Objects,DC=x",
-                           "cn=adcheck-snapshot"})
+  for (const char* good :
+       {"", "DC=corp,DC=example,DC=com", "CN=Smith\\, John,OU=x,DC=y", "CN=J\xc3\xbcrgen,DC=x",
+        "CN=a\\0ADEL:1234,CN=Deleted Objects,DC=x", "cn=adcheck-snapshot"})
     EXPECT_TRUE(isValidDn(good)) << good;
   for (const char* bad : {"garbage", "CN=a,,DC=x", "=a,DC=x", "CN=a,DC", "CN=a\\", "CN=a,DC=x,"})
     EXPECT_FALSE(isValidDn(bad)) << bad;

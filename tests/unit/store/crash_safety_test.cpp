@@ -335,7 +335,8 @@ TEST(CrashSafety, AScanThatCouldNotBeSavedIsFailedForThatReasonNotInterrupted) {
   ASSERT_TRUE(capped) << capped.error().toString();
   auto id = (*capped)->beginScan("ldaps://dc1", allRules());
   ASSERT_TRUE(id);
-  auto f = (*capped)->finishScan(*id, summary(day(1), ScanStatus::kCompleted), population(20000, 3));
+  auto f =
+      (*capped)->finishScan(*id, summary(day(1), ScanStatus::kCompleted), population(20000, 3));
   ASSERT_FALSE(f);
   // What adcheck scan and the web's scan job do when the write failed: the small row update
   // still fits where the findings did not.

@@ -192,10 +192,10 @@ TEST_F(IncompleteInput, RandomDescriptorsOnEveryUserResolveNothing) {
   EXPECT_GE(run.summary.objectErrors.size(), edited);
   // Findings that need no descriptor are still confirmed; none is resolved.
   EXPECT_EQ(run.record.resolved, 0);
-  for (const auto& [fp, lc] : lifecycles(*store_, first_.findings))
-    EXPECT_NE(lc, "resolved") << fp;
+  for (const auto& [fp, lc] : lifecycles(*store_, first_.findings)) EXPECT_NE(lc, "resolved") << fp;
   bool warned = false;
-  for (const auto& w : run.record.warnings) warned |= w.find("were not resolved") != std::string::npos;
+  for (const auto& w : run.record.warnings)
+    warned |= w.find("were not resolved") != std::string::npos;
   EXPECT_TRUE(warned) << "the scan says findings were held";
 }
 
@@ -208,7 +208,8 @@ TEST_F(IncompleteInput, OneMalformedDescriptorKeepsThatUsersFindingsOnly) {
   ASSERT_FALSE(per_object.empty());
   const std::string victim = per_object.begin()->first;
   EditedSource src(openSnapshot(kDemo), [&](ldap::Entry& e) {
-    if (e.dn() == victim) e.set("nTSecurityDescriptor", {std::string("\x01\x00\x04\x80garbage", 11)});
+    if (e.dn() == victim)
+      e.set("nTSecurityDescriptor", {std::string("\x01\x00\x04\x80garbage", 11)});
   });
   auto run = scanInto(*store_, src, day(1));
   EXPECT_EQ(run.record.status, ScanStatus::kCompleted) << run.record.error;
@@ -233,8 +234,10 @@ TEST_F(IncompleteInput, AFindingGoneFromAnEvaluatedObjectIsStillResolved) {
   std::string victim, fixed;
   for (const auto& f : first_.findings) {
     if (f.rule != "EAS-INHERITANCE-DISABLED") continue;
-    if (victim.empty()) victim = f.dn;
-    else if (f.dn != victim && fixed.empty()) fixed = f.dn;
+    if (victim.empty())
+      victim = f.dn;
+    else if (f.dn != victim && fixed.empty())
+      fixed = f.dn;
   }
   ASSERT_FALSE(fixed.empty()) << "the demo has two users with inheritance disabled";
   std::vector<scan::Finding> findings;
@@ -247,7 +250,8 @@ TEST_F(IncompleteInput, AFindingGoneFromAnEvaluatedObjectIsStillResolved) {
     options.now = day(1);
     summary = scan::runScan(src, options, [&](scan::Finding&& f) {
       // `fixed` had inheritance restored: its finding is gone.
-      if (!(f.dn == fixed && f.rule == "EAS-INHERITANCE-DISABLED")) findings.push_back(std::move(f));
+      if (!(f.dn == fixed && f.rule == "EAS-INHERITANCE-DISABLED"))
+        findings.push_back(std::move(f));
     });
   }
   auto id = store_->beginScan(summary.target, summary.rulesRun);
@@ -264,15 +268,33 @@ TEST_F(IncompleteInput, AFindingGoneFromAnEvaluatedObjectIsStillResolved) {
   }
 }
 
+TEST(SnapshotDn, AMalformedDnIsAnErrorNamingTheEntry) {
+  TempDir dir;
+  const std::string path = dir.file("bad-dn.ldif");
+  std::ofstream(path) << "dn: DC=corp,DC=example,DC=com\nobjectClass: domainDNS\n\n"
+                         "dn: garbage\nobjectClass: user\nsAMAccountName: x\n\n";
+  auto src = openSnapshot(path);
+  auto first = src->next();
+  ASSERT_TRUE(first && *first);
+  auto second = src->next();
+  ASSERT_FALSE(second) << "a DN that does not parse was accepted";
+  EXPECT_NE(second.error().message.find("entry 2"), std::string::npos) << second.error().message;
+  EXPECT_NE(second.error().message.find("malformed DN \"garbage\""), std::string::npos)
+      << second.error().message;
+}
+
 TEST(HeldFindings, ARuleThatFailedOnAnObjectHoldsOnlyThatRulesFindingOfIt) {
   TempDir dir;
   auto store = openStore(dir.file("adcheck.sqlite"));
-  const std::string a = "aaaaaaaa-0000-0000-0000-000000000001", b = "bbbbbbbb-0000-0000-0000-000000000002";
-  const std::string adn = "CN=alice,DC=corp,DC=example,DC=com", bdn = "CN=bob,DC=corp,DC=example,DC=com";
+  const std::string a = "aaaaaaaa-0000-0000-0000-000000000001",
+                    b = "bbbbbbbb-0000-0000-0000-000000000002";
+  const std::string adn = "CN=alice,DC=corp,DC=example,DC=com",
+                    bdn = "CN=bob,DC=corp,DC=example,DC=com";
   const std::string nodn = "CN=no|guid,DC=corp,DC=example,DC=com";
-  writeScan(*store, day(0),
-            {finding("EAS-INHERITANCE-DISABLED", a, adn), finding("MOB-BITMASK-INVALID", a, adn),
-             finding("EAS-INHERITANCE-DISABLED", b, bdn), finding("MOB-BITMASK-INVALID", "", nodn)});
+  writeScan(
+      *store, day(0),
+      {finding("EAS-INHERITANCE-DISABLED", a, adn), finding("MOB-BITMASK-INVALID", a, adn),
+       finding("EAS-INHERITANCE-DISABLED", b, bdn), finding("MOB-BITMASK-INVALID", "", nodn)});
   auto id = store->beginScan("t", allRules());
   ASSERT_TRUE(id);
   auto s = summary(day(1), ScanStatus::kCompleted, allRules());
@@ -282,7 +304,9 @@ TEST(HeldFindings, ARuleThatFailedOnAnObjectHoldsOnlyThatRulesFindingOfIt) {
   auto rec = store->scanById(*id);
   ASSERT_TRUE(rec);
   EXPECT_EQ(rec->resolved, 2) << "alice's other rule and bob were evaluated";
-  auto lc = [&](const scan::Finding& f) { return store->history(f.fingerprint())->latest.lifecycle; };
+  auto lc = [&](const scan::Finding& f) {
+    return store->history(f.fingerprint())->latest.lifecycle;
+  };
   EXPECT_EQ(lc(finding("EAS-INHERITANCE-DISABLED", a, adn)), "new");
   EXPECT_EQ(lc(finding("MOB-BITMASK-INVALID", a, adn)), "resolved");
   EXPECT_EQ(lc(finding("EAS-INHERITANCE-DISABLED", b, bdn)), "resolved");

@@ -1,9 +1,8 @@
 // adcheck scans / adcheck exceptions against a store written through the API (no directory
 // needed): output, exit codes and the errors a person meets.
 #include <Poco/JSON/Parser.h>
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -216,8 +215,9 @@ TEST_F(StoreCli, ExceptionsAddRefusesWhatCannotBeRight) {
 TEST_F(StoreCli, AScanWhoseConnectFailsIsRecordedFailed) {
   std::ofstream(config_) << "[directory]\nuri = ldaps://127.0.0.1:9\nuser = scan@corp.example.com\n"
                          << "[store]\npath = " << path_ << "\n";
-  auto [rc, out] = adcheck::testing::run("ADCHECK_BIND_PASSWORD=x " + adcheck::testing::adcheckBinary() +
-                                         " scan --format json --config " + config_);
+  auto [rc, out] =
+      adcheck::testing::run("ADCHECK_BIND_PASSWORD=x " + adcheck::testing::adcheckBinary() +
+                            " scan --format json --config " + config_);
   EXPECT_EQ(rc, 2) << out;
   auto store = openStore(path_);
   auto scans = store->listScans(PageRequest{});
@@ -232,8 +232,9 @@ TEST_F(StoreCli, AnUnknownRuleIdIsAConfigErrorBeforeConnecting) {
   std::ofstream(config_) << "[directory]\nuri = ldaps://127.0.0.1:9\nuser = scan@corp.example.com\n"
                          << "[rules]\nenabled = EAS-INHERITANCE-DISABLED, EAS-TYPO\n"
                          << "[store]\npath = " << path_ << "\n";
-  auto [rc, out] = adcheck::testing::run("ADCHECK_BIND_PASSWORD=x " + adcheck::testing::adcheckBinary() +
-                                         " scan --format json --config " + config_);
+  auto [rc, out] =
+      adcheck::testing::run("ADCHECK_BIND_PASSWORD=x " + adcheck::testing::adcheckBinary() +
+                            " scan --format json --config " + config_);
   EXPECT_EQ(rc, 2) << out;
   EXPECT_NE(out.find("unknown rule id 'EAS-TYPO'"), std::string::npos) << out;
   EXPECT_EQ(out.find("127.0.0.1:9"), std::string::npos) << "no connection was tried: " << out;
@@ -257,7 +258,8 @@ TEST_F(StoreCli, SigtermDuringAScanRecordsItInterrupted) {
   }
   const int fd = ::open(fifo.c_str(), O_WRONLY);  // waits for the scan to open it
   ASSERT_GE(fd, 0);
-  const std::string head = "version: 1\n\ndn: DC=corp,DC=example,DC=com\nobjectClass: domainDNS\n\n";
+  const std::string head =
+      "version: 1\n\ndn: DC=corp,DC=example,DC=com\nobjectClass: domainDNS\n\n";
   ASSERT_EQ(::write(fd, head.data(), head.size()), static_cast<ssize_t>(head.size()));
   // Wait until the scan is recorded as running, then stop it while it waits for more input.
   bool running = false;

@@ -107,9 +107,17 @@ Error tlsError(const ErrorContext& c, std::string message) {
   } else if (contains(c.tls_detail, "CA certificate file") ||
              contains(c.tls_detail, "could not use")) {
     hint = "[directory] ca_file " + ca + " cannot be loaded: point it at a readable PEM file";
+  } else if (c.tls_detail.empty() && !c.ca_file.empty()) {
+    // No certificate complaint was logged and a CA is configured: as likely a handshake cut
+    // short on the way (firewall, proxy, load balancer) as a wrong CA; name both, network first.
+    hint =
+        "the handshake broke off without a certificate error: check the network path to the "
+        "DC (a firewall, proxy or load balancer cutting TLS, or a DC restarting) and retry; if "
+        "it persists, check that [directory] ca_file " +
+        ca + " is the CA that signed the DC certificate (or tls_verify = false for a lab)";
   } else {
     hint = "set [directory] ca_file to the CA that signed the DC certificate (now: " + ca +
-           "), or tls_verify = false for a lab";
+           "), or tls_verify = false for a lab; if it is set, check the network path to the DC";
   }
   return Error{ErrorCode::kTls, std::move(message), std::move(hint)};
 }

@@ -26,6 +26,13 @@ namespace {
 constexpr std::string_view kDamagedHint =
     "the snapshot is damaged or truncated; write a new one with adcheck snapshot";
 
+// Bounds on what one record may make the reader hold (libldap's reader grows one buffer per
+// record): a logical line (continuations included) and a whole record. AD's largest values (a
+// descriptor, certificates, a photo) are far below the first; a group with a million members is
+// below the second.
+constexpr std::size_t kMaxLineBytes = 16u << 20;
+constexpr std::size_t kMaxRecordBytes = 512u << 20;
+
 bool endsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
@@ -33,6 +40,16 @@ bool endsWith(std::string_view s, std::string_view suffix) {
 std::string errnoText(int err) { return std::strerror(err); }
 
 }  // namespace
+
+bool isValidDn(std::string_view dn) {
+  if (dn.empty()) return true;
+  if (dn.find('\0') != std::string_view::npos) return false;
+  const std::string text(dn);
+  LDAPDN parsed = nullptr;
+  const int rc = ldap_str2dn(text.c_str(), &parsed, LDAP_DN_FORMAT_LDAPV3);
+  if (parsed != nullptr) ldap_dnfree(parsed);
+  return rc == LDAP_SUCCESS;
+}
 
 // =============================================================================================
 // Reader
@@ -59,6 +76,11 @@ struct LdifReader::State {
   std::string line_head;
   bool at_line_start = true;
   std::vector<std::size_t> newlines;  // offsets of '\n' in buf, for line numbers
+  // Sizes of the current logical line and record, across reads (checkSizes).
+  std::size_t line_bytes = 0;
+  std::size_t record_bytes = 0;
+  bool size_at_line_start = true;
+  std::uint64_t lines_seen = 0;  // line breaks read so far, for the size and NUL errors
 
   ~State() {
     if (fp != nullptr) std::fclose(fp);
@@ -100,6 +122,55 @@ struct LdifReader::State {
     return true;
   }
 
+  // Refuses a NUL byte (libldap's reader works on C strings: the rest of the line would be
+  // lost silently, and the next line glued to it) and lines or records beyond the bounds above,
+  // before libldap's reader has buffered them.
+  bool checkSizes(const char* data, std::size_t size) {
+    if (std::memchr(data, '\0', size) != nullptr) {
+      const auto at =
+          static_cast<std::size_t>(static_cast<const char*>(std::memchr(data, '\0', size)) - data);
+      stream_error = "a NUL byte in line " +
+                     std::to_string(lines_seen + 1 +
+                                    static_cast<std::uint64_t>(std::count(data, data + at, '\n'))) +
+                     ": LDIF carries binary values base64-encoded (\"name:: ...\"), never raw";
+      return false;
+    }
+    std::size_t i = 0;
+    while (i < size) {
+      if (size_at_line_start) {
+        size_at_line_start = false;
+        if (data[i] == '\n') {  // a blank line ends the record
+          record_bytes = 0;
+          line_bytes = 0;
+          ++lines_seen;
+          size_at_line_start = true;
+          ++i;
+          continue;
+        }
+        if (data[i] != ' ') line_bytes = 0;  // not a continuation: a new logical line
+      }
+      const void* nl = std::memchr(data + i, '\n', size - i);
+      const std::size_t end =
+          nl == nullptr ? size : static_cast<std::size_t>(static_cast<const char*>(nl) - data) + 1;
+      line_bytes += end - i;
+      record_bytes += end - i;
+      if (line_bytes > kMaxLineBytes || record_bytes > kMaxRecordBytes) {
+        stream_error =
+            std::string(line_bytes > kMaxLineBytes ? "line " : "the record ending at line ") +
+            std::to_string(lines_seen + 1) + " is longer than " +
+            std::to_string((line_bytes > kMaxLineBytes ? kMaxLineBytes : kMaxRecordBytes) >> 20) +
+            " MiB: no directory value is that large";
+        return false;
+      }
+      i = end;
+      if (nl != nullptr) {
+        ++lines_seen;
+        size_at_line_start = true;
+      }
+    }
+    return true;
+  }
+
   static ssize_t read(void* cookie, char* out, std::size_t size) {
     auto* s = static_cast<State*>(cookie);
     const unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(size, INT_MAX / 2));
@@ -121,6 +192,10 @@ struct LdifReader::State {
         return -1;
       }
       return 0;
+    }
+    if (!s->checkSizes(out, static_cast<std::size_t>(n))) {
+      errno = EINVAL;
+      return -1;
     }
     if (!s->checkIncludes(out, static_cast<std::size_t>(n))) {
       s->stream_error =

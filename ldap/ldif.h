@@ -18,6 +18,9 @@
 
 namespace adcheck::ldap {
 
+// Whether dn is a well-formed LDAPv3 DN (RFC 4514, as libldap parses it); "" (the RootDSE) is.
+bool isValidDn(std::string_view dn);
+
 class LdifReader {
  public:
   // Opens a .ldif or .ldif.gz file (gzip is recognised by its magic bytes; a name ending in

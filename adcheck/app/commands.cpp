@@ -1,9 +1,11 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -71,7 +73,48 @@ struct Input {
   std::unique_ptr<scan::EntrySource> source;
 };
 
-Result<Input> openInput(ArgParser& p, scan::LiveSource::Mode mode) {
+// "ldaps://dc1 ldaps://dc2": the scan's target until a connection says which DC answered.
+std::string liveTarget(const config::Config& config) {
+  std::string t;
+  for (const auto& u : config.directory.uris) t += (t.empty() ? "" : " ") + u;
+  return t.empty() ? "(no [directory] uri)" : t;
+}
+
+// Connects a live input (openInput with connect = false leaves that for later, so that a scan
+// is recorded before a connection that may fail).
+Result<void> connectInput(Input& in, scan::LiveSource::Mode mode) {
+  if (in.source) return {};
+  auto opts = scan::sessionOptions(in.config.directory);
+  if (!opts) return fail(opts.error());
+  auto session = ldap::Session::open(*opts);
+  if (!session) return fail(session.error());
+  in.session = std::make_unique<ldap::Session>(std::move(*session));
+  in.source = std::make_unique<scan::LiveSource>(*in.session, in.config, mode);
+  return {};
+}
+
+// SIGTERM / SIGINT during `adcheck scan`: the scan stops at the next entry and is stored as
+// interrupted (failed or partial), rather than the process dying with its row left "running".
+// One-shot (SA_RESETHAND): a second signal ends the process at once.
+std::atomic<int> g_stopSignal{0};
+extern "C" void onStopSignal(int sig) { g_stopSignal.store(sig); }
+
+void catchStopSignals() {
+  struct sigaction sa {};
+  sa.sa_handler = onStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;  // no SA_RESTART: a blocked read returns, the scan sees the flag
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+}
+
+std::string stopSignalText() {
+  const int sig = g_stopSignal.load();
+  if (sig == 0) return "";
+  return std::string("interrupted by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+Result<Input> openInput(ArgParser& p, scan::LiveSource::Mode mode, bool connect = true) {
   Input in;
   const std::string* cfg = p.value("--config");
   auto snapshots = p.values("--snapshot");
@@ -83,18 +126,16 @@ Result<Input> openInput(ArgParser& p, scan::LiveSource::Mode mode) {
     if (!c) return fail(c.error());
     in.config = std::move(*c);
   }
+  // A typo in [rules] enabled is a configuration error before anything is read or connected.
+  if (auto rules = scan::enabledRules(in.config.rules); !rules) return fail(rules.error());
   if (!snapshots.empty()) {
     auto s = MultiSnapshotSource::open(snapshots);
     if (!s) return fail(s.error());
     in.source = std::move(*s);
     return in;
   }
-  auto opts = scan::sessionOptions(in.config.directory);
-  if (!opts) return fail(opts.error());
-  auto session = ldap::Session::open(*opts);
-  if (!session) return fail(session.error());
-  in.session = std::make_unique<ldap::Session>(std::move(*session));
-  in.source = std::make_unique<scan::LiveSource>(*in.session, in.config, mode);
+  if (connect)
+    if (auto c = connectInput(in, mode); !c) return fail(c.error());
   return in;
 }
 
@@ -122,23 +163,37 @@ int cmdScan(const Args& args) {
   }
   if (format != "table" && format != "json" && format != "csv")
     return usageError("--format '" + format + "' is not one of table, json, csv");
-  auto in = openInput(p, scan::LiveSource::Mode::kFullScan);
+  auto in = openInput(p, scan::LiveSource::Mode::kFullScan, /*connect=*/false);
   if (!p.error.empty()) return usageError(p.error);
   if (auto rest = p.rest(); !rest.empty()) return usageError("unexpected argument '" + rest[0] + "'");
   if (!in) return reportError(in.error());
 
   // With [store] path the scan is recorded (running first, so others see it) and the rows get
-  // their lifecycle; a store error is reported after the output, which is never lost.
-  auto recorder = ScanRecorder::start(in->config, in->source->target());
+  // their lifecycle; a store error is reported after the output, which is never lost. A live
+  // scan is recorded before it connects, so a connection that fails is a failed scan in the
+  // history, not nothing.
+  catchStopSignals();
+  auto recorder =
+      ScanRecorder::start(in->config, in->source ? in->source->target() : liveTarget(in->config));
   if (!recorder) return reportError(recorder.error());
+  if (auto c = connectInput(*in, scan::LiveSource::Mode::kFullScan); !c) {
+    if (*recorder) (void)(*recorder)->recordFailure(c.error());
+    return reportError(c.error());
+  }
   scan::ScanOptions options;
   options.config = in->config;
+  options.interrupted = stopSignalText;
   if (isatty(STDERR_FILENO)) options.progress = printProgress;
   std::vector<output::FindingRow> rows;
   auto summary = scan::runScan(*in->source, options, [&](scan::Finding&& f) {
     rows.push_back(output::FindingRow{std::move(f), "new", ""});
   });
   for (auto& r : rows) r.firstSeen = scan::isoTime(summary.started);
+  // A signal that cut a read short shows as that read's error: say what really happened.
+  if (const auto why = stopSignalText(); !why.empty() &&
+                                         summary.status != scan::ScanStatus::kCompleted &&
+                                         summary.error.rfind(why, 0) != 0)
+    summary.error = why + " (" + summary.error + ")";
   std::optional<Error> store_error;
   if (*recorder)
     if (auto stored = (*recorder)->finish(summary, rows); !stored) store_error = stored.error();
@@ -169,6 +224,7 @@ int cmdScan(const Args& args) {
   if (summary.status != scan::ScanStatus::kCompleted) {
     std::cerr << "adcheck: scan " << scan::scanStatusName(summary.status) << ": " << summary.error
               << "\n";
+    if (const int sig = g_stopSignal.load(); sig != 0) return 128 + sig;  // as the shell shows it
     return kExitError;
   }
   for (const auto& r : rows)

@@ -392,6 +392,10 @@ Result<std::optional<ScanRecorder>> ScanRecorder::start(const config::Config& co
   return std::optional<ScanRecorder>(std::move(recorder));
 }
 
+Result<void> ScanRecorder::recordFailure(const Error& error) {
+  return store_->failScan(id_, error.toString());
+}
+
 Result<void> ScanRecorder::finish(const scan::ScanSummary& summary,
                                   std::vector<output::FindingRow>& rows) {
   // Lend the findings to the store without copying them.
@@ -400,7 +404,10 @@ Result<void> ScanRecorder::finish(const scan::ScanSummary& summary,
   for (auto& r : rows) findings.push_back(std::move(r.finding));
   auto states = store_->finishScan(id_, summary, findings);
   for (std::size_t i = 0; i < rows.size(); ++i) rows[i].finding = std::move(findings[i]);
-  if (!states) return fail(states.error());
+  if (!states) {
+    (void)store_->failScan(id_, "the scan could not be saved: " + states.error().message);
+    return fail(states.error());
+  }
   for (std::size_t i = 0; i < rows.size(); ++i) {
     rows[i].status = (*states)[i].status;
     rows[i].firstSeen = scan::isoTime((*states)[i].firstSeen);

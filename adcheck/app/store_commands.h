@@ -27,7 +27,11 @@ class ScanRecorder {
   static Result<std::optional<ScanRecorder>> start(const config::Config& config,
                                                    const std::string& target);
   // Stores the scan and fills each row's status and firstSeen from the lifecycle.
+  // On an error the scan is marked failed with it (it is not retried), rather than left running
+  // for the next scan to call "interrupted".
   Result<void> finish(const scan::ScanSummary& summary, std::vector<output::FindingRow>& rows);
+  // Records that the scan could not run (e.g. the connection failed): failed, with `error`.
+  Result<void> recordFailure(const Error& error);
 
  private:
   std::unique_ptr<store::Store> store_;

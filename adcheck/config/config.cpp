@@ -9,6 +9,7 @@
 #include <charconv>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -228,6 +229,38 @@ void validateCombination(const Config& c, std::vector<std::string>& problems) {
     problems.push_back("[web] tls_cert and tls_key go together: set both or neither");
 }
 
+// Poco's INI reader merges a section given twice and keeps the last of a repeated key, so a
+// second [directory] further down would silently override the first: name both lines instead.
+void findRepeats(const std::string& text, std::vector<std::string>& problems) {
+  std::istringstream in(text);
+  std::string line;
+  int number = 0;
+  std::map<std::string, int> sections;  // lower-case name -> first line
+  std::map<std::string, int> keys;      // "section.key" -> first line
+  std::string section;
+  while (std::getline(in, line)) {
+    ++number;
+    auto t = trim(line);
+    if (t.empty() || t[0] == ';' || t[0] == '#') continue;
+    if (t[0] == '[') {
+      section = lower(trim(
+          t.substr(1, t.find(']') == std::string::npos ? std::string::npos : t.find(']') - 1)));
+      if (auto [it, added] = sections.emplace(section, number); !added)
+        problems.push_back("section [" + section + "] appears twice (lines " +
+                           std::to_string(it->second) + " and " + std::to_string(number) +
+                           "): the second would silently override the first; merge them");
+      continue;
+    }
+    const auto eq = t.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string key = section + "." + lower(trim(t.substr(0, eq)));
+    if (auto [it, added] = keys.emplace(key, number); !added)
+      problems.push_back("[" + section + "] " + lower(trim(t.substr(0, eq))) +
+                         " is set twice (lines " + std::to_string(it->second) + " and " +
+                         std::to_string(number) + "): keep one");
+  }
+}
+
 }  // namespace
 
 Result<std::chrono::seconds> parseDuration(const std::string& text) {
@@ -264,6 +297,7 @@ Result<Config> parseConfig(const std::string& text, const std::string& source_na
   Config config;
   config.source = source_name;
   std::vector<std::string> problems;
+  findRepeats(text, problems);
   std::set<std::string> sections;
   for (const auto& k : keySpecs()) sections.insert(k.section);
 

@@ -122,7 +122,7 @@ void evaluateObject(const ldap::Entry& entry, const Context& ctx,
     if (u.policyLink.empty()) ++agg.mailboxUsersWithoutPolicy;
     else ++agg.usersByPolicy[dnKey(u.policyLink)];
   }
-  if (u.sdError) errors.push_back(ObjectError{u.dn, "", u.sdError->toString()});
+  if (u.sdError) errors.push_back(ObjectError{u.dn, "", u.sdError->toString(), u.guid});
   if (!u.isMailbox && u.sd && !mayReadMailboxState(u, ctx)) {
     ++agg.mailboxStateUnreadable;
     if (agg.mailboxStateUnreadableExamples.size() < 10) agg.mailboxStateUnreadableExamples.push_back(u.dn);
@@ -134,9 +134,31 @@ void evaluateObject(const ldap::Entry& entry, const Context& ctx,
       rule->evaluateObject(u, ctx, emit);
     } catch (const std::exception& e) {
       // One failing rule is recorded and the scan goes on.
-      errors.push_back(ObjectError{u.dn, std::string(rule->meta.id), e.what()});
+      errors.push_back(ObjectError{u.dn, std::string(rule->meta.id), e.what(), u.guid});
     }
   }
+}
+
+std::string missingInput(const InputCoverage& c, const std::string& target) {
+  std::vector<std::string> missing;
+  if (!c.domainRoot)
+    missing.push_back(
+        "no domain root (the domain's head, objectClass domainDNS, with its objectSid): was "
+        "01-domain.ldif passed, or may the account read the base DN?");
+  if (!c.userClass)
+    missing.push_back(
+        "no schema (classSchema 'user' under CN=Schema): was 02-schema.ldif passed, or may the "
+        "account read the schema naming context?");
+  if (c.objects == 0)
+    missing.push_back(
+        "no user objects (a domain always has Administrator and krbtgt): was 09-users.ldif "
+        "passed, or does the base DN hold the users?");
+  if (missing.empty()) return "";
+  std::string out = "incomplete input " + target + ": it holds ";
+  for (std::size_t i = 0; i < missing.size(); ++i) out += (i == 0 ? "" : "; ") + missing[i];
+  return out +
+         ". Nothing was resolved: a scan that saw less cannot show that findings went away "
+         "(take a full snapshot with adcheck snapshot)";
 }
 
 Result<CollectedContext> collectContext(EntrySource& source, const ScanOptions& options) {
@@ -186,7 +208,14 @@ ScanSummary runScan(EntrySource& source, const ScanOptions& options, const Findi
   std::set<std::string> wanted_names;
   progress.update("context", 0, 0, true);
   bool source_failed = false;
+  InputCoverage coverage;
   while (true) {
+    if (options.interrupted)
+      if (auto why = options.interrupted(); !why.empty()) {
+        source_failed = true;
+        summary.error = std::move(why);
+        break;
+      }
     auto next = source.next();
     if (!next) {
       source_failed = true;
@@ -197,7 +226,11 @@ ScanSummary runScan(EntrySource& source, const ScanOptions& options, const Findi
     ++summary.entriesRead;
     const ldap::Entry& entry = **next;
     auto kind = classify(entry);
+    if (kind == EntryKind::kDomainRoot && entry.has("objectSid")) coverage.domainRoot = true;
+    if (kind == EntryKind::kSchema && ldap::iequals(entry.firstOr("lDAPDisplayName"), "user"))
+      coverage.userClass = true;
     if (kind == EntryKind::kScannedObject) {
+      ++coverage.objects;
       if (!ctx) {
         ctx = builder.finish();
         wanted_names = unnamedAdminSdHolderTrustees(*ctx);
@@ -221,11 +254,16 @@ ScanSummary runScan(EntrySource& source, const ScanOptions& options, const Findi
       break;
     }
   }
+  // The context is whole once the objects began; before that, what it "could not find" (the
+  // Exchange groups, the schema) may simply not have been read yet, and would be a false warning.
+  const bool context_complete = ctx != nullptr;
   if (!ctx) ctx = builder.finish();
   // A rule whose inputs were missing did not run: it must not be listed, or the store would take
   // the absence of its findings for "resolved".
   std::erase_if(summary.rulesRun, [&](const std::string& id) { return !ruleCouldRun(id, *ctx); });
-  for (auto& w : ctx->warnings) summary.warnings.push_back(w);
+  const std::string missing = source_failed ? "" : missingInput(coverage, summary.target);
+  if (context_complete && missing.empty())
+    for (auto& w : ctx->warnings) summary.warnings.push_back(w);
   for (auto& w : source.warnings()) summary.warnings.push_back(w);
 
   if (agg.mailboxStateUnreadable > 0) {
@@ -244,6 +282,9 @@ ScanSummary runScan(EntrySource& source, const ScanOptions& options, const Findi
     summary.status = summary.objectsScanned > 0 ? ScanStatus::kPartial : ScanStatus::kFailed;
     summary.error += " (after " + std::to_string(summary.entriesRead) + " entries, " +
                      std::to_string(summary.objectsScanned) + " objects evaluated)";
+  } else if (!missing.empty()) {
+    summary.status = ScanStatus::kFailed;
+    summary.error = missing + " (read " + std::to_string(summary.entriesRead) + " entries)";
   } else {
     progress.update("finishing", summary.entriesRead, summary.objectsScanned, true);
     rules::Emit emit = [&](Finding&& f) { counting(std::move(f)); };
@@ -252,10 +293,23 @@ ScanSummary runScan(EntrySource& source, const ScanOptions& options, const Findi
       try {
         rule->evaluateDomain(*ctx, agg, emit);
       } catch (const std::exception& e) {
-        summary.objectErrors.push_back(ObjectError{"", std::string(rule->meta.id), e.what()});
+        summary.objectErrors.push_back(ObjectError{"", std::string(rule->meta.id), e.what(), ""});
+        // It did not finish evaluating the domain: the absence of its findings proves nothing.
+        std::erase(summary.rulesRun, std::string(rule->meta.id));
       }
     }
     summary.status = ScanStatus::kCompleted;
+    if (!summary.objectErrors.empty()) {
+      std::set<std::string> objects;
+      for (const auto& e : summary.objectErrors)
+        if (!e.dn.empty()) objects.insert(e.dn);
+      if (!objects.empty())
+        summary.warnings.push_back(
+            std::to_string(objects.size()) +
+            " object(s) could not be evaluated (see the scan's object errors, first: " +
+            *objects.begin() +
+            "): their findings were left as they were, neither resolved nor confirmed");
+    }
   }
   summary.finished = std::time(nullptr);
   progress.update("done", summary.entriesRead, summary.objectsScanned, true);

@@ -42,10 +42,13 @@ struct Progress {
 enum class ScanStatus { kRunning, kCompleted, kFailed, kPartial };
 std::string_view scanStatusName(ScanStatus s);
 
+// An object (or one rule on it) that could not be evaluated. The store leaves the findings it
+// names as they were: the scan did not look, so their absence proves nothing.
 struct ObjectError {
   std::string dn;
   std::string rule;  // empty: the object itself (e.g. unreadable descriptor)
   std::string message;
+  std::string objectGuid;  // the object's identity in fingerprints; empty: the DN is
 };
 
 struct ScanSummary {
@@ -66,13 +69,18 @@ struct ScanOptions {
   config::Config config;
   std::time_t now = 0;  // 0: the current time
   std::function<void(const Progress&)> progress;  // called every ~0.2 s and at phase changes
+  // Asked before each entry: non-empty (why, e.g. "interrupted by SIGTERM") stops the scan there,
+  // which then ends failed or partial like a source error.
+  std::function<std::string()> interrupted;
 };
 
 using FindingSink = std::function<void(Finding&&)>;
 
 // Runs the whole pipeline. Findings go to the sink as they are produced; the summary says how
 // far the scan got. An error from the source ends the scan as failed (no object was evaluated
-// yet) or partial (some were); the summary records it.
+// yet) or partial (some were); the summary records it. An input that ends without the domain
+// root, the schema or any user object (an empty file, one LDIF of several) is not a directory
+// that has no findings: the scan is failed, naming what is missing (missingInput).
 ScanSummary runScan(EntrySource& source, const ScanOptions& options, const FindingSink& sink);
 
 // Collects the context from a source, stopping at (and returning) the first scanned object, for
@@ -91,6 +99,15 @@ void evaluateObject(const ldap::Entry& entry, const Context& ctx,
 
 // The rules [rules] enabled selects; an unknown id is a config error naming it.
 Result<std::vector<const rules::Rule*>> enabledRules(const config::RulesConfig& rules);
+
+// What a complete input holds, counted while it streams by.
+struct InputCoverage {
+  bool domainRoot = false;  // the domain NC head with its objectSid
+  bool userClass = false;   // the schema's classSchema "user" (the schema was read)
+  std::size_t objects = 0;  // scanned objects (a domain always has Administrator and krbtgt)
+};
+// Empty when complete; otherwise what is missing and how to fix it, for the scan's error.
+std::string missingInput(const InputCoverage& coverage, const std::string& target);
 
 // Entries the engine treats as scanned objects (objectClass user, incl. computer and
 // inetOrgPerson).

@@ -194,6 +194,16 @@ Result<std::optional<ldap::Entry>> LiveSource::next() {
   return std::optional<ldap::Entry>();
 }
 
+namespace {
+// A DN for an error message: hostile bytes (line breaks, escapes) shown as '?', and cut short.
+std::string printableDn(const std::string& dn) {
+  std::string out = dn.substr(0, 120);
+  for (auto& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return out;
+}
+}  // namespace
+
 Result<std::optional<ldap::Entry>> SnapshotSource::next() {
   while (true) {
     auto e = reader_.next();
@@ -226,6 +236,14 @@ Result<std::optional<ldap::Entry>> SnapshotSource::next() {
       continue;
     }
     ++entries_;
+    // A DN that does not parse would be compared, keyed and reported as if it named an object.
+    if (!ldap::isValidDn(dn))
+      return fail(ErrorCode::kParse,
+                  "snapshot " + reader_.path() + ": entry " + std::to_string(entries_) +
+                      " (near line " + std::to_string(reader_.line()) + ") has a malformed DN \"" +
+                      printableDn(dn) + "\"",
+                  "DNs are RFC 4514 (CN=name,OU=unit,DC=corp,DC=example,DC=com); take the "
+                  "snapshot again with adcheck snapshot");
     return e;
   }
 }

@@ -28,6 +28,7 @@
 #include <memory>
 #include <numeric>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 #include <variant>
@@ -267,6 +268,7 @@ class SqlStore final : public Store {
 
   Result<std::int64_t> beginScan(const std::string& target,
                                  const std::vector<std::string>& rules) override;
+  Result<void> failScan(std::int64_t id, const std::string& error) override;
   Result<std::vector<FindingState>> finishScan(std::int64_t id, const scan::ScanSummary& summary,
                                                const std::vector<scan::Finding>& findings) override;
   Result<Page<ScanRecord>> listScans(const PageRequest& page) override;
@@ -727,6 +729,64 @@ struct RuleTally {
   Int64 remediationId = 0;
 };
 
+// Identities of findings a completed scan must leave as they were because it could not evaluate
+// their object (or the finding's rule on it): a finding is resolved only when its object was read
+// and evaluated without error by its rule. Walks the stored identities only when there are such
+// errors, so a clean scan pays nothing.
+std::vector<std::int64_t> heldIdentities(const std::vector<scan::ObjectError>& errors,
+                                         const std::vector<std::string>& fingerprints,
+                                         const FingerprintSet& index,
+                                         const std::vector<Identity>& identities) {
+  std::set<std::string, std::less<>> objects;       // object key: objectGUID, else the DN key
+  std::set<std::string, std::less<>> rule_objects;  // "rule|object key"
+  for (const auto& e : errors) {
+    if (e.dn.empty() && e.objectGuid.empty()) continue;  // a domain rule: not in rulesRun
+    std::string key = e.objectGuid.empty() ? scan::dnKey(e.dn) : e.objectGuid;
+    if (e.rule.empty())
+      objects.insert(std::move(key));
+    else
+      rule_objects.insert(e.rule + '|' + key);
+  }
+  std::vector<std::int64_t> out;
+  if (objects.empty() && rule_objects.empty()) return out;
+  for (const auto& fp : fingerprints) {
+    // fingerprint = rule|object[|sub-key]; a DN may itself hold '|', so every split is tried.
+    const auto rule_end = fp.find('|');
+    if (rule_end == std::string::npos) continue;
+    bool held = false;
+    for (auto end = fp.find('|', rule_end + 1);; end = fp.find('|', end + 1)) {
+      const std::string_view view(fp);
+      const auto stop = end == std::string::npos ? fp.size() : end;
+      if (objects.contains(view.substr(rule_end + 1, stop - rule_end - 1)) ||
+          rule_objects.contains(view.substr(0, stop))) {
+        held = true;
+        break;
+      }
+      if (end == std::string::npos) break;
+    }
+    if (!held) continue;
+    if (auto at = index.find(fp, std::hash<std::string_view>{}(fp))) {
+      const auto& ident = identities[*at];
+      if (ident.status == kStatusNew || ident.status == kStatusOpen ||
+          ident.status == kStatusReopened)
+        out.push_back(ident.id);
+    }
+  }
+  return out;
+}
+
+Result<void> SqlStore::failScan(std::int64_t id, const std::string& error) {
+  return guarded("recording that scan " + std::to_string(id) + " failed", [&]() -> Result<void> {
+    // One small row update: it usually still fits where the scan's findings did not.
+    auto up = prepare(
+        "UPDATE scans SET status = 'failed', finished = ?, error = ? WHERE id = ? AND status = "
+        "'running'",
+        {Int64{std::time(nullptr)}, error, Int64{id}});
+    up.execute();
+    return {};
+  });
+}
+
 // The lifecycle status a completed scan gives a finding it sees.
 std::string_view lifecycleAfter(const Identity* ident) {
   if (ident == nullptr || ident->status.empty()) return kStatusNew;
@@ -1001,7 +1061,7 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
     occurrence_insert->flush();
     if (options_.writeProgress) options_.writeProgress(states.size(), states.size());
 
-    std::int64_t resolved_count = 0;
+    std::int64_t resolved_count = 0, held_count = 0;
     if (completed && known_seen > 0) {
       // Lifecycles seen before move on: new/open/reopened -> open, resolved -> reopened, never
       // confirmed (seen by partial scans only) -> new. (New identities were written complete.)
@@ -1062,11 +1122,37 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
         rule_filter = " AND rule IN (" + placeholders(rules_run.size()) + ")";
         for (const auto& r : rules_run) params.emplace_back(r);
       }
+      // Findings of objects this scan could not evaluate stay as they were.
+      std::vector<std::int64_t> held;
+      if (open_before > open_seen && !summary.objectErrors.empty())
+        held =
+            heldIdentities(summary.objectErrors, known_fingerprints, *identity_index, identities);
+      if (!held.empty()) {
+        auto create =
+            prepare("CREATE TEMP TABLE IF NOT EXISTS held_findings (id BIGINT PRIMARY KEY)", {});
+        create.execute();
+        auto clear = prepare("DELETE FROM held_findings", {});
+        clear.execute();
+        auto insert = dialect_->bulkInsert(session_, "INSERT INTO held_findings (id) VALUES (?)");
+        for (auto h : held) {
+          const Cell row[] = {h};
+          insert->add(row);
+        }
+        insert->flush();
+        std::vector<Param> held_params = params;
+        held_count = scalar(
+            "SELECT COUNT(*) FROM findings WHERE status IN ('new', 'open',"
+            " 'reopened') AND last_scan_id <> ?" +
+                rule_filter + " AND id IN (SELECT id FROM held_findings)",
+            held_params);
+        rule_filter += " AND id NOT IN (SELECT id FROM held_findings)";
+      }
       const std::string open_not_seen =
           " FROM findings WHERE status IN ('new', 'open', 'reopened') AND last_scan_id <> ?" +
           rule_filter;
       // Every lifecycle open before was seen again: nothing to resolve, whatever the rules.
       if (open_before > open_seen) resolved_count = scalar("SELECT COUNT(*)" + open_not_seen, params);
+
       if (resolved_count > 0) {
         std::vector<Param> ev_params = {scan_id, Int64{when}};
         ev_params.insert(ev_params.end(), params.begin(), params.end());
@@ -1100,6 +1186,10 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
       warnings.push_back(std::to_string(findings.size() - states.size()) +
                          " findings repeated a fingerprint already reported in this scan and were "
                          "stored once");
+    if (held_count > 0)
+      warnings.push_back(std::to_string(held_count) +
+                         " finding(s) not reported this time were not resolved: this scan could "
+                         "not evaluate their objects (see its object errors)");
     auto up = prepare(
         "UPDATE scans SET target = ?, started = ?, finished = ?, status = ?, entries_read = ?,"
         " objects_read = ?, findings = ?, count_info = ?, count_low = ?, count_medium = ?,"

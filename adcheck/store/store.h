@@ -247,6 +247,11 @@ class Store {
                                                        const scan::ScanSummary& summary,
                                                        const std::vector<scan::Finding>& findings) = 0;
 
+  // Marks a running scan failed with `error`, storing nothing of it: for a scan whose writing
+  // failed (a full disk) and will not be retried, or that could not start (the connect failed), so
+  // it is not later taken for "interrupted". A scan no longer running is left as it is.
+  virtual Result<void> failScan(std::int64_t id, const std::string& error) = 0;
+
   // --- scans ------------------------------------------------------------------------------------
   virtual Result<Page<ScanRecord>> listScans(const PageRequest& page) = 0;  // newest first
   virtual Result<ScanRecord> scanById(std::int64_t id) = 0;                // kNotFound if unknown

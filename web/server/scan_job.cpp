@@ -230,6 +230,8 @@ void ScanJob::run(std::int64_t id, std::time_t now) {
   if (!stored) {
     last.status = "failed";
     last.error = "storing the scan failed: " + stored.error().message;
+    // Failed for its real reason (a full disk), not later taken for "interrupted".
+    (void)store_->failScan(id, "the scan could not be saved: " + stored.error().message);
     std::fprintf(stderr, "adcheck serve: %s\n", stored.error().toString().c_str());
   }
   std::lock_guard lock(mutex_);

@@ -97,3 +97,23 @@ TEST(Config, Durations) {
   EXPECT_FALSE(adcheck::config::parseDuration("h"));
   EXPECT_FALSE(adcheck::config::parseDuration("5y"));
 }
+
+TEST(Config, ARepeatedSectionOrKeyIsAnErrorNamingBothLines) {
+  auto c = parseConfig(
+      "[directory]\nuri = ldaps://dc1.corp.example.com\nuser = a@corp.example.com\n"
+      "[store]\npath = /tmp/x.sqlite\n[Directory]\nuri = ldaps://evil.example.com\n",
+      "repeat.ini");
+  ASSERT_FALSE(c) << "a second [directory] silently replaced the URI";
+  EXPECT_NE(c.error().message.find("section [directory] appears twice (lines 1 and 6)"),
+            std::string::npos)
+      << c.error().message;
+
+  auto k = parseConfig(
+      "[directory]\nuri = ldaps://dc1.corp.example.com\nuser = a@corp.example.com\n"
+      "; comment\nuri = ldaps://dc2.corp.example.com\n",
+      "key.ini");
+  ASSERT_FALSE(k);
+  EXPECT_NE(k.error().message.find("[directory] uri is set twice (lines 2 and 5)"),
+            std::string::npos)
+      << k.error().message;
+}

@@ -103,6 +103,10 @@ TEST(ErrorMapping, FailedHandshakeIsTlsAndNamesTheCaFile) {
   EXPECT_THAT(e.hint, HasSubstr("/etc/adcheck/ca.pem"));
   EXPECT_THAT(e.hint, HasSubstr("tls_verify = false for a lab"));
   EXPECT_THAT(e.message, ::testing::Not(HasSubstr("unknown error code")));
+  // With a CA configured and no certificate complaint, the network is as likely as the CA:
+  // a handshake cut on the way must not only say "set ca_file".
+  EXPECT_THAT(e.hint, HasSubstr("check the network path to the DC"));
+  EXPECT_EQ(e.hint.find("set [directory] ca_file"), std::string::npos) << e.hint;
 
   c.tls_detail = "hostname (10.0.0.5) does not match common name in certificate (DC1.corp.example.com).";
   Error host = mapLdapError(+ResultCode::kConnectError, "", {}, c);

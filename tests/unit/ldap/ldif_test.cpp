@@ -263,6 +263,53 @@ TEST_F(LdifTest, GarbledRecordsNameFileAndLine) {
   }
 }
 
+// A huge line is an error before the reader has buffered it (a 1 GiB line used to take 2 GB).
+TEST_F(LdifTest, ALineOrFoldedValueBeyondTheCapIsAClearError) {
+  const std::string plain = dir_.file("long.ldif");
+  test::writeFile(plain, "dn: CN=a,DC=x\ncn: a\n\ndn: CN=b,DC=x\ndescription: " +
+                             std::string(17u << 20, 'x') + "\n\n");
+  Error e = readError(plain);
+  EXPECT_EQ(e.code, ErrorCode::kParse);
+  EXPECT_THAT(e.message, HasSubstr("line 5 is longer than 16 MiB")) << e.message;
+
+  // The same length folded into continuation lines is one logical line.
+  std::string folded = "dn: CN=a,DC=x\ndescription: x\n";
+  for (int i = 0; i < (17 << 20) / 76; ++i) folded += " " + std::string(75, 'y') + "\n";
+  const std::string gz = dir_.file("folded.ldif.gz");
+  test::writeFile(gz, gzipBytes(folded + "\n"));
+  Error f = readError(gz);
+  EXPECT_THAT(f.message, HasSubstr("is longer than 16 MiB")) << f.message;
+
+  // Just under the cap is read.
+  const std::string ok = dir_.file("ok.ldif");
+  test::writeFile(ok, "dn: CN=b,DC=x\ndescription: " + std::string(15u << 20, 'x') + "\n");
+  auto got = readAll(ok);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].firstOr("description").size(), 15u << 20);
+}
+
+// libldap's reader works on C strings: a raw NUL cut the line and glued the next one to it, so
+// "objectGUID" vanished into the DN without a word.
+TEST_F(LdifTest, ARawNulByteIsRejectedNamingTheLine) {
+  const std::string path = dir_.file("nul.ldif");
+  test::writeFile(path, std::string("dn: CN=a,DC=x\ncn: a") + '\0' +
+                            "b\nobjectGUID:: AAECAwQFBgcICQoLDA0ODw==\n\n");
+  Error e = readError(path);
+  EXPECT_EQ(e.code, ErrorCode::kParse);
+  EXPECT_THAT(e.message, HasSubstr("a NUL byte in line 2")) << e.message;
+  EXPECT_THAT(e.message, HasSubstr("base64")) << e.message;
+}
+
+TEST(LdifDn, WellFormedAndMalformedDns) {
+  for (const char* good :
+       {"", "DC=corp,DC=example,DC=com", "CN=Smith\\, John,OU=x,DC=y", "CN=J\xc3\xbcrgen,DC=x",
+        "CN=a\\0ADEL:1234,CN=Deleted Objects,DC=x", "cn=adcheck-snapshot"})
+    EXPECT_TRUE(isValidDn(good)) << good;
+  for (const char* bad : {"garbage", "CN=a,,DC=x", "=a,DC=x", "CN=a,DC", "CN=a\\", "CN=a,DC=x,"})
+    EXPECT_FALSE(isValidDn(bad)) << bad;
+  EXPECT_FALSE(isValidDn(std::string_view("CN=a\0b,DC=x", 12)));
+}
+
 TEST_F(LdifTest, ReadsLdapsearchOutputAndChangetypeAdd) {
   const std::string path = dir_.file("ldapsearch.ldif");
   test::writeFile(path,

@@ -319,5 +319,44 @@ TEST(CrashSafety, AFullDatabaseIsAClearErrorAndLosesNothing) {
   ASSERT_TRUE(again) << again.error().toString();
 }
 
+TEST(CrashSafety, AScanThatCouldNotBeSavedIsFailedForThatReasonNotInterrupted) {
+  TempDir dir;
+  const auto path = dir.file("adcheck.sqlite");
+  { writeScan(*openStore(path), day(0), population(100)); }
+  std::int64_t pages = 0;
+  {
+    auto s = rawSession(path);
+    s << "PRAGMA page_count", into(pages), now;
+  }
+  SqliteOptions o;
+  o.path = path;
+  o.maxPageCount = pages + 4;
+  auto capped = openSqliteStore(o);
+  ASSERT_TRUE(capped) << capped.error().toString();
+  auto id = (*capped)->beginScan("ldaps://dc1", allRules());
+  ASSERT_TRUE(id);
+  auto f =
+      (*capped)->finishScan(*id, summary(day(1), ScanStatus::kCompleted), population(20000, 3));
+  ASSERT_FALSE(f);
+  // What adcheck scan and the web's scan job do when the write failed: the small row update
+  // still fits where the findings did not.
+  auto marked = (*capped)->failScan(*id, "the scan could not be saved: " + f.error().message);
+  ASSERT_TRUE(marked) << marked.error().toString();
+  capped->reset();
+
+  // A later scan (whose beginScan looks for interrupted ones) keeps the real reason.
+  auto store = openStore(path);
+  ASSERT_TRUE(store->beginScan("ldaps://dc1", allRules()));
+  auto rec = store->scanById(*id);
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->status, ScanStatus::kFailed);
+  EXPECT_NE(rec->error.find("is full (SQLITE_FULL)"), std::string::npos) << rec->error;
+  EXPECT_EQ(rec->error.find("interrupted"), std::string::npos) << rec->error;
+  EXPECT_EQ(integrityCheck(path), "ok");
+  // Only a running scan is marked.
+  ASSERT_TRUE(store->failScan(*id, "again"));
+  EXPECT_NE(store->scanById(*id)->error, "again");
+}
+
 }  // namespace
 }  // namespace adcheck::store

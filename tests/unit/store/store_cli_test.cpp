@@ -1,9 +1,16 @@
 // adcheck scans / adcheck exceptions against a store written through the API (no directory
 // needed): output, exit codes and the errors a person meets.
 #include <Poco/JSON/Parser.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "tests/support/lab_fixture.h"
 #include "tests/unit/store/store_test_util.h"
@@ -121,10 +128,20 @@ TEST_F(StoreCli, ExceptionsAddListRemove) {
   EXPECT_NE(missing.find("exception 9 does not exist"), std::string::npos) << missing;
 }
 
-// A one-user snapshot: MOB-BITMASK-INVALID fires on it without any other context.
+// A one-user snapshot: MOB-BITMASK-INVALID fires on it without any other context. (The domain
+// root and the schema's user class make it a complete input: without them the scan fails.)
 constexpr const char* kSnapshot =
     "dn:\n"
     "defaultNamingContext: DC=corp,DC=example,DC=com\n"
+    "\n"
+    "dn: DC=corp,DC=example,DC=com\n"
+    "objectClass: domainDNS\n"
+    "objectSid:: AQQAAAAAAAUVAAAAAQAAAAIAAAADAAAA\n"
+    "\n"
+    "dn: CN=User,CN=Schema,CN=Configuration,DC=corp,DC=example,DC=com\n"
+    "objectClass: classSchema\n"
+    "lDAPDisplayName: user\n"
+    "schemaIDGUID:: urp5v+cN0BGihQCqADBJ4g==\n"
     "\n"
     "dn: CN=Wireless 16,OU=Sales,DC=corp,DC=example,DC=com\n"
     "objectClass: top\n"
@@ -191,6 +208,81 @@ TEST_F(StoreCli, ExceptionsAddRefusesWhatCannotBeRight) {
   }
   auto [rc, list] = adcheck("exceptions list --config " + config_ + " --all");
   EXPECT_NE(list.find("0 exception(s)"), std::string::npos) << list;
+}
+
+// A live scan whose connection fails is a failed scan in the history, not nothing; and a typo in
+// [rules] enabled is reported before any connection is tried.
+TEST_F(StoreCli, AScanWhoseConnectFailsIsRecordedFailed) {
+  std::ofstream(config_) << "[directory]\nuri = ldaps://127.0.0.1:9\nuser = scan@corp.example.com\n"
+                         << "[store]\npath = " << path_ << "\n";
+  auto [rc, out] =
+      adcheck::testing::run("ADCHECK_BIND_PASSWORD=x " + adcheck::testing::adcheckBinary() +
+                            " scan --format json --config " + config_);
+  EXPECT_EQ(rc, 2) << out;
+  auto store = openStore(path_);
+  auto scans = store->listScans(PageRequest{});
+  ASSERT_TRUE(scans);
+  ASSERT_EQ(scans->total, 1u) << out;
+  EXPECT_EQ(scans->items[0].status, scan::ScanStatus::kFailed);
+  EXPECT_NE(scans->items[0].target.find("ldaps://127.0.0.1:9"), std::string::npos);
+  EXPECT_FALSE(scans->items[0].error.empty());
+}
+
+TEST_F(StoreCli, AnUnknownRuleIdIsAConfigErrorBeforeConnecting) {
+  std::ofstream(config_) << "[directory]\nuri = ldaps://127.0.0.1:9\nuser = scan@corp.example.com\n"
+                         << "[rules]\nenabled = EAS-INHERITANCE-DISABLED, EAS-TYPO\n"
+                         << "[store]\npath = " << path_ << "\n";
+  auto [rc, out] =
+      adcheck::testing::run("ADCHECK_BIND_PASSWORD=x " + adcheck::testing::adcheckBinary() +
+                            " scan --format json --config " + config_);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("unknown rule id 'EAS-TYPO'"), std::string::npos) << out;
+  EXPECT_EQ(out.find("127.0.0.1:9"), std::string::npos) << "no connection was tried: " << out;
+  EXPECT_FALSE(std::filesystem::exists(path_)) << "nothing was recorded for a configuration error";
+}
+
+// SIGTERM while the scan reads: the row ends failed ("interrupted by SIGTERM"), not "running".
+TEST_F(StoreCli, SigtermDuringAScanRecordsItInterrupted) {
+  const std::string fifo = dir_.file("snapshot.ldif");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::string binary = adcheck::testing::adcheckBinary();
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::execl(binary.c_str(), "adcheck", "scan", "--format", "json", "--snapshot", fifo.c_str(),
+            "--config", config_.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const int fd = ::open(fifo.c_str(), O_WRONLY);  // waits for the scan to open it
+  ASSERT_GE(fd, 0);
+  const std::string head =
+      "version: 1\n\ndn: DC=corp,DC=example,DC=com\nobjectClass: domainDNS\n\n";
+  ASSERT_EQ(::write(fd, head.data(), head.size()), static_cast<ssize_t>(head.size()));
+  // Wait until the scan is recorded as running, then stop it while it waits for more input.
+  bool running = false;
+  for (int i = 0; i < 200 && !running; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!std::filesystem::exists(path_)) continue;
+    auto store = openStore(path_);
+    auto latest = store->latestScan(false);
+    running = latest && *latest && (*latest)->status == scan::ScanStatus::kRunning;
+  }
+  ASSERT_TRUE(running) << "the scan was never recorded";
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ::close(fd);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by the signal: the row would stay running";
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
+  auto store = openStore(path_);
+  auto latest = store->latestScan(false);
+  ASSERT_TRUE(latest && *latest);
+  EXPECT_EQ((*latest)->status, scan::ScanStatus::kFailed);
+  EXPECT_NE((*latest)->error.find("interrupted by SIGTERM"), std::string::npos) << (*latest)->error;
 }
 
 }  // namespace

@@ -53,9 +53,8 @@ std::string quoted(std::string_view key, const std::string& path) {
 Result<void> checkStat(const struct stat& st, const std::string& path, std::string_view key) {
   if ((st.st_mode & 077) != 0) {
     return fail(ErrorCode::kConfig,
-                quoted(key, path) + " is open to group or others (mode " +
-                    octalMode(st.st_mode) + "); a file holding a secret must be readable by its "
-                    "owner only",
+                quoted(key, path) + " is open to group or others (mode " + octalMode(st.st_mode) +
+                    "); a file holding a secret must be readable by its owner only",
                 "run chmod 600 " + shellWord(path));
   }
   const uid_t me = ::geteuid();
@@ -119,9 +118,11 @@ Result<Secret> readSecretFile(const std::string& path, std::string_view key) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     const int err = errno;
-    return fail(ErrorCode::kIo, "cannot read " + what + ": " + std::generic_category().message(err),
-                "create it with the secret on one line, readable by the adcheck user only "
-                "(chmod 600), or set " + std::string(key) + " to the right path");
+    const std::string hint = "create it with the secret on one line, readable by the adcheck "
+                             "user only (chmod 600), or set " +
+                             std::string(key) + " to the right path";
+    return fail(ErrorCode::kIo,
+                "cannot read " + what + ": " + std::generic_category().message(err), hint);
   }
   struct FdCloser {
     int fd;
@@ -178,8 +179,9 @@ Result<Secret> loadSecret(const std::string& password_file, std::string_view env
     if (!secret) {
       Error e = secret.error();
       if (e.code == ErrorCode::kIo && e.message.starts_with("cannot read"))
-        e.hint = "create it with the bind password on one line, readable by the adcheck user "
-                 "only (chmod 600), or set [directory] password_file to the right path";
+        e.hint =
+            "create it with the bind password on one line, readable by the adcheck user "
+            "only (chmod 600), or set [directory] password_file to the right path";
       return fail(std::move(e));
     }
     if (secret->empty()) {

@@ -221,8 +221,9 @@ int tlsConnectCallback(LDAP* ld, void*, void*, void* arg) {
 // the bundle is named here: Debian / Ubuntu, then Fedora / RHEL, openSUSE, Alpine.
 const std::string* systemCaBundle() {
   static const std::optional<std::string> bundle = []() -> std::optional<std::string> {
-    for (const char* path : {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
-                             "/etc/ssl/ca-bundle.pem", "/etc/ssl/cert.pem"}) {
+    for (const char* path :
+         {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
+          "/etc/ssl/ca-bundle.pem", "/etc/ssl/cert.pem"}) {
       if (::access(path, R_OK) == 0) return std::string(path);
     }
     return std::nullopt;

@@ -3,7 +3,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -227,7 +226,8 @@ TEST(SecretEnvironment, PasswordLeavesProcEnviron) {
       {
         auto s = loadSecret("", kEnvVar);
         std::ifstream in("/proc/self/environ", std::ios::binary);
-        const std::string env((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const std::string env((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
         const bool leaked = env.find("canary-d41d8cd98f") != std::string::npos;
         std::fprintf(stderr, "read=%d leaked=%d environ=%zu bytes\n", s ? 1 : 0, leaked ? 1 : 0,
                      env.size());

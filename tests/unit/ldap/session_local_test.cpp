@@ -1,10 +1,10 @@
 // Session behaviour that needs no directory: URI validation, transport rules, failover over
 // dead ports, and a server that accepts connections but never answers. Local sockets only.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -198,15 +198,24 @@ class OpenSslServer {
   explicit OpenSslServer(const std::string& version_flag) {
     cert_ = dir_.file("server.pem");
     key_ = dir_.file("server.key");
-    const std::string make = "/usr/bin/openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
-                             "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 -keyout '" +
-                             key_ + "' -out '" + cert_ + "' >/dev/null 2>&1";
+    const std::string make =
+        "/usr/bin/openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+        "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 -keyout '" +
+        key_ + "' -out '" + cert_ + "' >/dev/null 2>&1";
     if (std::system(make.c_str()) != 0)
       throw std::runtime_error("/usr/bin/openssl cannot make a test certificate");
     const std::string log = dir_.file("s_server.log");
-    std::vector<std::string> args = {"/usr/bin/openssl", "s_server", "-accept",
-                                     "127.0.0.1:0", "-cert", cert_, "-key", key_, version_flag,
-                                     "-cipher", "DEFAULT@SECLEVEL=0"};
+    std::vector<std::string> args = {"/usr/bin/openssl",
+                                     "s_server",
+                                     "-accept",
+                                     "127.0.0.1:0",
+                                     "-cert",
+                                     cert_,
+                                     "-key",
+                                     key_,
+                                     version_flag,
+                                     "-cipher",
+                                     "DEFAULT@SECLEVEL=0"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -231,7 +240,8 @@ class OpenSslServer {
       const std::string text = test::readFile(log);
       if (std::regex_search(text, m, accept_line)) port_ = std::stoi(m[1]);
     }
-    if (port_ == 0) throw std::runtime_error("openssl s_server did not start: " + test::readFile(log));
+    if (port_ == 0)
+      throw std::runtime_error("openssl s_server did not start: " + test::readFile(log));
   }
   ~OpenSslServer() {
     ::kill(pid_, SIGTERM);
@@ -293,8 +303,8 @@ TEST(SessionLocal, ClientKeyOpenToOthersIsRefusedBeforeConnecting) {
   auto s = Session::open(o);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ErrorCode::kConfig) << s.error().toString();
-  EXPECT_THAT(s.error().message,
-              HasSubstr("[directory] client_key \"" + dir.file("client.key") + "\" is open to group or others (mode 0640)"));
+  EXPECT_THAT(s.error().message, HasSubstr("[directory] client_key \"" + dir.file("client.key") +
+                                           "\" is open to group or others (mode 0640)"));
   EXPECT_EQ(s.error().hint, "run chmod 600 " + dir.file("client.key"));
   std::this_thread::sleep_for(200ms);
   EXPECT_EQ(server.connections(), 0);

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -48,6 +49,13 @@ void captureLog(const char* text) {
 void initLibrary() {
   static std::once_flag once;
   std::call_once(once, [] {
+    // Before libldap's first initialisation (the ldap_set_option below): without LDAPNOINIT it
+    // reads /etc/ldap/ldap.conf, ldaprc and .ldaprc in $HOME and the working directory, the files
+    // named by LDAPCONF / LDAPRC, and every LDAP<option> variable (LDAPTLS_CACERT,
+    // LDAPTLS_REQCERT=never, ...), and any of them would change whom adcheck trusts. Trust and
+    // every other option come from adcheck's configuration only; connectOne sets the TLS
+    // options explicitly as well. Set once, before any thread of ours reads the environment.
+    ::setenv("LDAPNOINIT", "1", 1);
     ber_set_option(nullptr, LBER_OPT_LOG_PRINT_FN, reinterpret_cast<const void*>(&captureLog));
     int level = kLdapDebugAnyOnly;
     ldap_set_option(nullptr, LDAP_OPT_DEBUG_LEVEL, &level);
@@ -208,6 +216,36 @@ int tlsConnectCallback(LDAP* ld, void*, void*, void* arg) {
   return 0;
 }
 
+// The system trust store for an empty ca_file. libldap 2.5 with GnuTLS has no default of its
+// own (Debian's /etc/ldap/ldap.conf names the bundle, and that file is not read: LDAPNOINIT), so
+// the bundle is named here: Debian / Ubuntu, then Fedora / RHEL, openSUSE, Alpine.
+const std::string* systemCaBundle() {
+  static const std::optional<std::string> bundle = []() -> std::optional<std::string> {
+    for (const char* path :
+         {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
+          "/etc/ssl/ca-bundle.pem", "/etc/ssl/cert.pem"}) {
+      if (::access(path, R_OK) == 0) return std::string(path);
+    }
+    return std::nullopt;
+  }();
+  return bundle ? &*bundle : nullptr;
+}
+
+// libldap's TLS library: "GnuTLS" on Debian, "OpenSSL" elsewhere. After initLibrary().
+bool tlsBackendIsGnuTls() {
+  static const bool gnutls = [] {
+    char* name = nullptr;
+    bool is_gnutls = false;
+    if (ldap_get_option(nullptr, LDAP_OPT_X_TLS_PACKAGE, &name) == LDAP_OPT_SUCCESS &&
+        name != nullptr) {
+      is_gnutls = std::string_view(name) == "GnuTLS";
+      ldap_memfree(name);
+    }
+    return is_gnutls;
+  }();
+  return gnutls;
+}
+
 timeval toTimeval(std::chrono::seconds s) {
   timeval tv{};
   tv.tv_sec = static_cast<time_t>(s.count());
@@ -342,6 +380,17 @@ Result<std::unique_ptr<Session::Impl>> connectOne(const std::string& uri,
                   std::string("point ") + key + " at a readable PEM file");
     }
   }
+  if (tls && !options.client_key.empty()) {
+    if (auto ok = checkSecretFile(options.client_key, "[directory] client_key"); !ok)
+      return fail(ok.error());
+  }
+  const std::string* ca_file = options.ca_file.empty() ? systemCaBundle() : &options.ca_file;
+  if (tls && options.tls_verify && ca_file == nullptr) {
+    return fail(ErrorCode::kTls,
+                "[directory] ca_file is empty and no system trust store was found "
+                "(/etc/ssl/certs/ca-certificates.crt and the like)",
+                "set [directory] ca_file to the CA that signed the DC certificates (PEM)");
+  }
 
   auto impl = std::make_unique<Session::Impl>();
   impl->uri = uri;
@@ -386,17 +435,34 @@ Result<std::unique_ptr<Session::Impl>> connectOne(const std::string& uri,
     ok = setOption(LDAP_OPT_X_SASL_SECPROPS, tls ? "maxssf=0" : "minssf=56", "SASL secprops");
   }
   if (ok && tls) {
+    // Every TLS option of the handle is set here, none inherited: LDAPNOINIT already keeps
+    // ldap.conf, ldaprc and LDAPTLS_* out, and this keeps them out even if something in the
+    // process initialised libldap before us. A null value clears an option.
+    auto orNull = [](const std::string& value) { return value.empty() ? nullptr : value.c_str(); };
     const int require = options.tls_verify ? LDAP_OPT_X_TLS_DEMAND : LDAP_OPT_X_TLS_NEVER;
     ok = setOption(LDAP_OPT_X_TLS_REQUIRE_CERT, &require, "TLS verification");
-    if (ok && !options.ca_file.empty()) {
-      ok = setOption(LDAP_OPT_X_TLS_CACERTFILE, options.ca_file.c_str(), "ca_file");
-      // Only the configured CA: no extra trust anchors from ldap.conf's TLS_CACERTDIR.
-      if (ok) ok = setOption(LDAP_OPT_X_TLS_CACERTDIR, nullptr, "no CA directory");
-    }
-    if (ok && !options.client_cert.empty())
-      ok = setOption(LDAP_OPT_X_TLS_CERTFILE, options.client_cert.c_str(), "client_cert");
-    if (ok && !options.client_key.empty())
-      ok = setOption(LDAP_OPT_X_TLS_KEYFILE, options.client_key.c_str(), "client_key");
+    // Only the configured CA (or the system bundle): no extra trust anchors from a CA directory.
+    if (ok)
+      ok = setOption(LDAP_OPT_X_TLS_CACERTFILE, ca_file != nullptr ? ca_file->c_str() : nullptr,
+                     "ca_file");
+    if (ok) ok = setOption(LDAP_OPT_X_TLS_CACERTDIR, nullptr, "no CA directory");
+    if (ok) ok = setOption(LDAP_OPT_X_TLS_CERTFILE, orNull(options.client_cert), "client_cert");
+    if (ok) ok = setOption(LDAP_OPT_X_TLS_KEYFILE, orNull(options.client_key), "client_key");
+    // TLS 1.0 and 1.1 are deprecated (RFC 8996); DCs speak 1.2 by default since Windows Server
+    // 2012. libldap 2.5's GnuTLS backend (Debian's) ignores LDAP_OPT_X_TLS_PROTOCOL_MIN: measured,
+    // a server offering only TLS 1.1 was accepted with it set. There the minimum goes into the
+    // GnuTLS priority string (the cipher suite option; NORMAL is libldap's default); an OpenSSL
+    // build honours PROTOCOL_MIN and keeps its default ciphers.
+    const int tls_min = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2;
+    if (ok) ok = setOption(LDAP_OPT_X_TLS_PROTOCOL_MIN, &tls_min, "TLS 1.2 minimum");
+    const char* suites =
+        tlsBackendIsGnuTls() ? "NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1" : nullptr;
+    if (ok) ok = setOption(LDAP_OPT_X_TLS_CIPHER_SUITE, suites, "TLS 1.2 minimum (priorities)");
+    if (ok) ok = setOption(LDAP_OPT_X_TLS_CRLFILE, nullptr, "no CRL file");
+    // The host name must match the certificate's subjectAltName when it has one (the default;
+    // TLS_REQSAN never would drop that check).
+    const int require_san = LDAP_OPT_X_TLS_ALLOW;
+    if (ok) ok = setOption(LDAP_OPT_X_TLS_REQUIRE_SAN, &require_san, "subjectAltName check");
     if (ok) {
       ok = setOption(LDAP_OPT_X_TLS_CONNECT_CB,
                      reinterpret_cast<const void*>(&tlsConnectCallback), "TLS callback");
@@ -420,7 +486,14 @@ Result<std::unique_ptr<Session::Impl>> connectOne(const std::string& uri,
   // refused bind.
   auto handshakeError = [&](const char* operation, const HandshakeWatchdog& dog) {
     impl->tls_handshake_started = dog.started();
-    if (!dog.fired()) return impl->errorFromHandle(operation, {}, rc);
+    if (!dog.fired()) {
+      // libldap logs why a certificate was refused; a refused protocol version leaves no line.
+      const bool reason_logged = !detail::t_tls_log.empty();
+      Error error = impl->errorFromHandle(operation, {}, rc);
+      if (error.code == ErrorCode::kTls && !reason_logged)
+        error.hint += "; or the DC offers nothing newer than TLS 1.1 (adcheck requires TLS 1.2)";
+      return error;
+    }
     detail::takeTlsLog();
     return Error{ErrorCode::kTimeout,
                  std::string(operation) + " on " + uri +

@@ -24,6 +24,8 @@
 #include <optional>
 #include <sstream>
 
+#include "ldap/secret.h"
+
 namespace adcheck::probe {
 namespace {
 
@@ -57,21 +59,11 @@ struct ClientCert {
 
 constexpr const char* kClientCertHint = "the server requires a client certificate; set [endpoint] client_pkcs12";
 
-Result<std::string> readPassword(const std::string& path) {
-  if (path.empty()) return std::string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return fail(ErrorCode::kConfig,
-                "cannot read the client certificate password file " + path + " ([endpoint] "
-                "client_pkcs12_password_file): " + std::strerror(errno),
-                "check the path and that the adcheck user may read it");
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string pw = text.str();
-  // One trailing newline is how editors and `echo` end the file, not part of the password.
-  if (!pw.empty() && pw.back() == '\n') pw.pop_back();
-  if (!pw.empty() && pw.back() == '\r') pw.pop_back();
-  return pw;
+// The PKCS#12 password: refused when group or others may read the file (ldap/secret.h), wiped
+// from memory when the Secret goes away.
+Result<ldap::Secret> readPassword(const std::string& path) {
+  if (path.empty()) return ldap::Secret();
+  return ldap::readSecretFile(path, "[endpoint] client_pkcs12_password_file");
 }
 
 Result<ClientCert> loadClientCert(const ProbeOptions& options) {
@@ -93,7 +85,7 @@ Result<ClientCert> loadClientCert(const ProbeOptions& options) {
                 "export the certificate with its private key as PKCS#12");
   }
   // An empty password file may mean "no password" or "the empty password": try both.
-  const char* pass = password->c_str();
+  const char* pass = password->revealCString();
   if (PKCS12_verify_mac(p12.get(), pass, -1) != 1) {
     if (password->empty() && PKCS12_verify_mac(p12.get(), nullptr, 0) == 1) {
       pass = nullptr;

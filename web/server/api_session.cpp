@@ -35,6 +35,7 @@ HttpResult<Response> login(App& app, const Request& req) {
   if (!type.starts_with("application/json"))
     return std::unexpected(badRequest("login needs Content-Type: application/json"));
   auto body = parseJsonBody(req);
+  ldap::wipe(const_cast<std::string&>(req.body));  // held the password; the server's own Request
   if (!body) return std::unexpected(body.error());
   auto user = jsonString(*body, "username");
   auto password = jsonString(*body, "password");

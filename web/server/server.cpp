@@ -19,6 +19,7 @@
 #include <istream>
 #include <mutex>
 
+#include "ldap/secret.h"
 #include "web/server/app.h"
 
 namespace adcheck::web {
@@ -195,6 +196,8 @@ Result<std::unique_ptr<Server>> Server::start(App& app, const config::WebConfig&
   auto addr = parseListen(listen.empty() ? web.listen : listen);
   if (!addr) return fail(addr.error());
   if (auto ok = checkTransport(*addr, web); !ok) return fail(ok.error());
+  // The private key follows ssh's rule for secret files (owner only), as every secret file does.
+  if (auto ok = ldap::checkSecretFile(web.tls_key, "[web] tls_key"); !ok) return fail(ok.error());
   std::unique_ptr<Server> s(new Server);
   s->tls_ = !web.tls_cert.empty();
   s->host_ = addr->host;

@@ -4,8 +4,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 
 #include "lab.h"
@@ -137,6 +139,7 @@ class BadInput : public LabTest {
 
 TEST_F(BadInput, WrongPassword) {
   std::ofstream(scratch_.file("wrong.pw")) << "definitely-not-the-password\n";
+  ::chmod(scratch_.file("wrong.pw").c_str(), 0600);  // password files: owner only
   SessionOptions o = ldaps();
   o.password = *loadSecret(scratch_.file("wrong.pw"));
   o.uris = {lab_.ldaps_uri, lab_.ldaps_uri};
@@ -191,6 +194,52 @@ TEST_F(BadInput, HostNameThatTheCertificateDoesNotName) {
   EXPECT_EQ(s.error().code, ErrorCode::kTls);
   EXPECT_THAT(s.error().message, HasSubstr("does not match"));
   EXPECT_THAT(s.error().hint, HasSubstr("host name"));
+}
+
+TEST_F(BadInput, LdapConfigFilesAndEnvironmentAddNoTrust) {
+  // libldap would read ldap.conf-style settings from LDAPTLS_* variables, LDAPCONF / LDAPRC,
+  // and ldaprc / .ldaprc in $HOME and the working directory. Each of them here trusts the lab's
+  // CA and switches certificate checks off; adcheck's configuration does neither (ca_file empty:
+  // the system trust store, which does not hold the lab's self-signed CA), so the DC must stay
+  // untrusted. libldap reads these once per process, at its first use: the check runs in a
+  // fresh process ("threadsafe" death tests re-execute the test binary), which sets them up
+  // before its first libldap call, as a real environment would be.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const std::string conf = "TLS_CACERT " + lab_.ca_file + "\nTLS_REQCERT never\nTLS_REQSAN never\n";
+  for (const char* name : {"ldaprc", ".ldaprc", "ldap.conf", "rc"})
+    std::ofstream(scratch_.file(name)) << conf;
+  const std::string ca_file = lab_.ca_file;
+  const std::string dir = scratch_.path();
+  const SessionOptions base = ldaps();
+  EXPECT_EXIT(
+      {
+        ::setenv("LDAPTLS_CACERT", ca_file.c_str(), 1);
+        ::setenv("LDAPTLS_REQCERT", "never", 1);
+        ::setenv("LDAPCONF", (dir + "/ldap.conf").c_str(), 1);
+        ::setenv("LDAPRC", "rc", 1);
+        ::setenv("HOME", dir.c_str(), 1);
+        if (::chdir(dir.c_str()) != 0) std::_Exit(3);
+        SessionOptions o = base;
+        o.ca_file.clear();
+        for (bool starttls : {false, true}) {
+          if (starttls) o.uris = startTls().uris;
+          o.starttls = starttls;
+          auto s = Session::open(o);
+          if (s) {
+            std::fprintf(stderr, "connected to %s: the environment made the DC trusted\n",
+                         s->uri().c_str());
+            std::_Exit(1);
+          }
+          std::fprintf(stderr, "code=%s %s\n", s.error().code == ErrorCode::kTls ? "tls" : "other",
+                       s.error().toString().c_str());
+          if (s.error().code != ErrorCode::kTls) std::_Exit(2);
+        }
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(0), "code=tls .*set \\[directory\\] ca_file");
+  // And with the lab's CA configured, the same DC is trusted (what the environment tried).
+  auto s = Session::open(ldaps());
+  EXPECT_TRUE(s) << s.error().toString();
 }
 
 TEST_F(BadInput, MalformedUri) {

@@ -1,19 +1,29 @@
 // Session behaviour that needs no directory: URI validation, transport rules, failover over
 // dead ports, and a server that accepts connections but never answers. Local sockets only.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <regex>
 #include <thread>
 #include <vector>
 
 #include "ldap/session.h"
+#include "test_util.h"
+
+extern char** environ;
 
 namespace adcheck::ldap {
 namespace {
@@ -177,6 +187,127 @@ TEST(SessionLocal, SilentServerTimesOutInsteadOfHanging) {
     EXPECT_GE(elapsed, 1500ms) << scheme;
   }
   EXPECT_EQ(server.connections(), 2);
+}
+
+// `openssl s_server` on 127.0.0.1:<ephemeral>, speaking exactly one TLS version, with a
+// certificate for 127.0.0.1 made for the test. Started and stopped by pid. OpenSSL 3 refuses
+// TLS 1.0 / 1.1 below security level 0 (Debian's default is level 2), so the server lowers it:
+// the point is a server that offers nothing newer, as an old DC would.
+class OpenSslServer {
+ public:
+  explicit OpenSslServer(const std::string& version_flag) {
+    cert_ = dir_.file("server.pem");
+    key_ = dir_.file("server.key");
+    const std::string make =
+        "/usr/bin/openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+        "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 -keyout '" +
+        key_ + "' -out '" + cert_ + "' >/dev/null 2>&1";
+    if (std::system(make.c_str()) != 0)
+      throw std::runtime_error("/usr/bin/openssl cannot make a test certificate");
+    const std::string log = dir_.file("s_server.log");
+    std::vector<std::string> args = {"/usr/bin/openssl",
+                                     "s_server",
+                                     "-accept",
+                                     "127.0.0.1:0",
+                                     "-cert",
+                                     cert_,
+                                     "-key",
+                                     key_,
+                                     version_flag,
+                                     "-cipher",
+                                     "DEFAULT@SECLEVEL=0"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    // s_server ends at EOF on its stdin: give it a pipe that stays open until we stop it.
+    int stdin_pipe[2];
+    if (::pipe2(stdin_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    stdin_ = stdin_pipe[1];
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, stdin_pipe[0], 0);
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(stdin_pipe[0]);
+    if (rc != 0) throw std::runtime_error("cannot start /usr/bin/openssl s_server");
+    // It prints "ACCEPT 127.0.0.1:<port>" once it listens.
+    const std::regex accept_line("ACCEPT 127\\.0\\.0\\.1:([0-9]+)");
+    for (int i = 0; i < 100 && port_ == 0; ++i) {
+      std::this_thread::sleep_for(50ms);
+      std::smatch m;
+      const std::string text = test::readFile(log);
+      if (std::regex_search(text, m, accept_line)) port_ = std::stoi(m[1]);
+    }
+    if (port_ == 0)
+      throw std::runtime_error("openssl s_server did not start: " + test::readFile(log));
+  }
+  ~OpenSslServer() {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    ::close(stdin_);
+  }
+  OpenSslServer(const OpenSslServer&) = delete;
+  OpenSslServer& operator=(const OpenSslServer&) = delete;
+  std::string uri() const { return "ldaps://127.0.0.1:" + std::to_string(port_); }
+  const std::string& cert() const { return cert_; }
+
+ private:
+  test::TempDir dir_;
+  std::string cert_;
+  std::string key_;
+  pid_t pid_ = -1;
+  int stdin_ = -1;
+  int port_ = 0;
+};
+
+TEST(SessionLocal, TlsBelow12IsRefused) {
+  // Control: the same server speaking TLS 1.2 completes the handshake (it then never answers
+  // the bind, as it is no LDAP server: a timeout, not a TLS error).
+  {
+    OpenSslServer tls12("-tls1_2");
+    auto o = simpleOptions({tls12.uri()});
+    o.ca_file = tls12.cert();
+    o.timeout = 1s;
+    auto s = Session::open(o);
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error().code, ErrorCode::kTimeout) << s.error().toString();
+  }
+  for (const char* old_version : {"-tls1_1", "-tls1"}) {
+    OpenSslServer server(old_version);
+    auto o = simpleOptions({server.uri()});
+    o.ca_file = server.cert();
+    o.timeout = 1s;
+    auto s = Session::open(o);
+    ASSERT_FALSE(s) << old_version;
+    EXPECT_EQ(s.error().code, ErrorCode::kTls) << old_version << ": " << s.error().toString();
+    EXPECT_THAT(s.error().message, HasSubstr("TLS handshake")) << s.error().toString();
+    EXPECT_THAT(s.error().hint, HasSubstr("requires TLS 1.2")) << s.error().toString();
+    EXPECT_THAT(s.error().toString(), ::testing::Not(HasSubstr("not-sent-anywhere")));
+  }
+}
+
+TEST(SessionLocal, ClientKeyOpenToOthersIsRefusedBeforeConnecting) {
+  SilentServer server;
+  test::TempDir dir;
+  test::writeFile(dir.file("client.pem"), "-----BEGIN CERTIFICATE-----\n");
+  test::writeFile(dir.file("client.key"), "-----BEGIN PRIVATE KEY-----\n");
+  ::chmod(dir.file("client.key").c_str(), 0640);
+  auto o = simpleOptions({"ldaps://127.0.0.1:" + std::to_string(server.port())});
+  o.bind = BindMode::kExternal;
+  o.password = Secret();
+  o.client_cert = dir.file("client.pem");
+  o.client_key = dir.file("client.key");
+  auto s = Session::open(o);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, ErrorCode::kConfig) << s.error().toString();
+  EXPECT_THAT(s.error().message, HasSubstr("[directory] client_key \"" + dir.file("client.key") +
+                                           "\" is open to group or others (mode 0640)"));
+  EXPECT_EQ(s.error().hint, "run chmod 600 " + dir.file("client.key"));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(server.connections(), 0);
 }
 
 }  // namespace

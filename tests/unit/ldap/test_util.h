@@ -34,6 +34,13 @@ inline void writeFile(const std::string& path, const std::string& bytes) {
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
+// A file holding a secret, as adcheck accepts it: readable by its owner only.
+inline void writeSecretFile(const std::string& path, const std::string& bytes) {
+  writeFile(path, bytes);
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_write);
+}
+
 inline std::string readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

@@ -274,6 +274,9 @@ class ProbeTest : public ::testing::Test {
     std::ofstream(pki->clientP12PasswordFile) << kP12Password << "\n";  // as `echo` writes it
     pki->wrongPasswordFile = (pki->dir / "wrong.pw").string();
     std::ofstream(pki->wrongPasswordFile) << "not the password\n";
+    // Password files readable by the owner only, as adcheck requires (ldap/secret.h).
+    for (const auto& pw : {pki->clientP12PasswordFile, pki->wrongPasswordFile})
+      std::filesystem::permissions(pw, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   }
   static void TearDownTestSuite() {
     std::filesystem::remove_all(pki->dir);
@@ -562,6 +565,22 @@ TEST_F(ProbeTest, WrongPkcs12PasswordIsAClearErrorNamingTheFiles) {
   auto r2 = probeUrl(server.url(), no_file);
   EXPECT_NE(r2.error.find("wrong password (no client_pkcs12_password_file is set)"), std::string::npos)
       << r2.error;
+}
+
+TEST_F(ProbeTest, Pkcs12PasswordFileOpenToOthersIsRefused) {
+  // ssh's rule for secret files (ldap/secret.h): the password is not used, nothing is sent.
+  TestServer server(Mode::kTls, pki->good, {pki->inter}, 501, {}, ClientAuth::kRequired);
+  const std::string open_file = (pki->dir / "open.pw").string();
+  std::ofstream(open_file) << kP12Password << "\n";
+  std::filesystem::permissions(open_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                              std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+  auto r = probeUrl(server.url(), withClientCert(open_file));
+  EXPECT_NE(r.error.find("client_pkcs12_password_file \"" + open_file + "\" is open to group or others (mode 0644)"),
+            std::string::npos)
+      << r.error;
+  EXPECT_NE(r.error.find("chmod 600 " + open_file), std::string::npos) << r.error;
+  EXPECT_TRUE(server.requests().empty());
+  std::filesystem::remove(open_file);
 }
 
 TEST_F(ProbeTest, UnreadableOrForeignPkcs12IsAClearError) {

@@ -4,6 +4,7 @@
 // expiry, bad input, and logs that never hold a password.
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <fstream>
@@ -485,6 +486,32 @@ TEST_F(WebServer, BadCertificateIsAStartupErrorNamingTheKeys) {
   auto s = Server::start(*app_, web, "127.0.0.1:0");
   ASSERT_FALSE(s);
   EXPECT_NE(s.error().message.find("tls_cert"), std::string::npos) << s.error().message;
+}
+
+TEST_F(WebServer, TlsKeyOpenToOthersIsRefusedAndTheLoginBodyIsWiped) {
+  // [web] tls_key follows ssh's rule for secret files (ldap/secret.h).
+  stopServer();
+  start(true);
+  ASSERT_EQ(::chmod(config_.web.tls_key.c_str(), 0644), 0);
+  auto s = Server::start(*app_, config_.web, "127.0.0.1:0");
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("[web] tls_key \"" + config_.web.tls_key + "\" is open to group or others"),
+            std::string::npos)
+      << s.error().message;
+  EXPECT_EQ(s.error().hint, "run chmod 600 " + config_.web.tls_key);
+  // The login request's body held the password: wiped once the handler has parsed it.
+  Request req;
+  req.method = "POST";
+  req.path = "/api/v1/login";
+  req.headers["content-type"] = "application/json";
+  req.body = std::string("{\"username\": \"admin\", \"password\": \"") + kPassword + "\"}";
+  req.client = "127.0.0.1";
+  const char* bytes = req.body.data();
+  const std::size_t size = req.body.size();
+  std::string user;
+  EXPECT_EQ(app_->handle(req, user).status, 200);
+  ASSERT_EQ(req.body.data(), bytes);
+  EXPECT_EQ(std::string(bytes, size), std::string(size, '\0'));
 }
 
 }  // namespace

@@ -9,11 +9,10 @@
 // comments, here-strings) splits each decoding into code, literals and comments. The code part of
 // a script built from hostile names must be exactly the code part of the same script built from
 // harmless names (so no byte of a name ever becomes code), in every decoding.
-#include <gtest/gtest.h>
-#include <iconv.h>
-
 #include <Poco/Base64Decoder.h>
 #include <Poco/JSON/Parser.h>
+#include <gtest/gtest.h>
+#include <iconv.h>
 
 #include <filesystem>
 #include <map>
@@ -37,8 +36,9 @@ const std::string kOu = ",OU=Hostile,OU=Lab,DC=t,DC=example";
 std::vector<std::string> hostileRdns() {
   using namespace std::string_literals;
   return {
-      "CN=\xD1\x82\\; Start-Process calc\\; #",                  // т = D1 82: 0x82 is cp1252 U+201A
-      "CN=\xD1\x91\xD0\x81 \xD1\x82\xD0\xB5\xD1\x81\xD1\x82",    // ё (D1 91), Ё: 0x91 is cp1252 U+2018
+      "CN=\xD1\x82\\; Start-Process calc\\; #",                // т = D1 82: 0x82 is cp1252 U+201A
+      "CN=\xD1\x91\xD0\x81 \xD1\x82\xD0\xB5\xD1\x81\xD1\x82",  // ё (D1 91), Ё: 0x91 is cp1252
+                                                               // U+2018
       "CN=\xC3\x92scar \xC3\x82lvarez'; Start-Process calc; '",  // Ò (C3 92), Â (C3 82): Latin-1
       "CN=[B]ob*?",                                              // wildcards for -Path
       "CN=\xE2\x80\x98\xE2\x80\x99\xE2\x80\x9A\xE2\x80\x9B; Start-Process calc; \xE2\x80\x99",
@@ -49,9 +49,9 @@ std::vector<std::string> hostileRdns() {
       // Invalid UTF-8: a truncated U+2019 whose third byte is a quote, a lone lead byte, FF FE,
       // an encoded surrogate, an overlong '/'.
       "CN=bad \xE2\x80'; Start-Process calc; ' \xC3 \xFF\xFE \xED\xA0\x80 \xC0\xAF",
-      "CN=emoji \xF0\x9F\x98\x80' \xF0\x9F\x92\xA3",                // 4-byte UTF-8
-      "CN=rtl \xE2\x80\xAEsp1.exe",                                  // RIGHT-TO-LEFT OVERRIDE
-      "CN=<# block #> @' here '@ @\" here \"@",                      // comment and here-string marks
+      "CN=emoji \xF0\x9F\x98\x80' \xF0\x9F\x92\xA3",  // 4-byte UTF-8
+      "CN=rtl \xE2\x80\xAEsp1.exe",                   // RIGHT-TO-LEFT OVERRIDE
+      "CN=<# block #> @' here '@ @\" here \"@",       // comment and here-string marks
       "CN=\\<img src\\3Dx onerror\\3Dalert(1)\\>",
   };
 }
@@ -59,7 +59,8 @@ std::vector<std::string> hostileRdns() {
 // Harmless names, one per hostile one, so the two scripts have the same shape.
 std::vector<std::string> plainRdns() {
   std::vector<std::string> out;
-  for (std::size_t i = 0; i < hostileRdns().size(); ++i) out.push_back("CN=User" + std::to_string(i));
+  for (std::size_t i = 0; i < hostileRdns().size(); ++i)
+    out.push_back("CN=User" + std::to_string(i));
   return out;
 }
 
@@ -70,9 +71,10 @@ std::string guidOf(std::size_t i) {
 }
 
 sb::Bytes protectedDacl() {
-  return sb::daclOnly({sb::ace(0x00, 0, 0x20094, sb::sid(5, {10})), sb::ace(0x01, 0, 0x1, sb::sid(1, {0})),
-                       sb::ace(0x00, 0, 0xF01FF, sb::sid(5, {18}))},
-                      0x1400);
+  return sb::daclOnly(
+      {sb::ace(0x00, 0, 0x20094, sb::sid(5, {10})), sb::ace(0x01, 0, 0x1, sb::sid(1, {0})),
+       sb::ace(0x00, 0, 0xF01FF, sb::sid(5, {18}))},
+      0x1400);
 }
 
 std::string validText(const std::string& s);
@@ -192,7 +194,11 @@ std::u32string decodeUtf8(const std::string& s) {
   std::u32string out;
   for (std::size_t i = 0; i < s.size();) {
     const auto b = static_cast<unsigned char>(s[i]);
-    std::size_t n = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
+    std::size_t n = b < 0x80             ? 1
+                    : (b & 0xE0) == 0xC0 ? 2
+                    : (b & 0xF0) == 0xE0 ? 3
+                    : (b & 0xF8) == 0xF0 ? 4
+                                         : 0;
     char32_t c = n == 1 ? b : n == 2 ? (b & 0x1F) : n == 3 ? (b & 0x0F) : (b & 0x07);
     bool ok = n > 0 && i + n <= s.size();
     for (std::size_t k = 1; ok && k < n; ++k) {
@@ -219,7 +225,8 @@ std::u32string decodeUtf8(const std::string& s) {
 // read as the C1 control of the same value, as Windows' best-fit tables do.
 std::u32string decodeCodePage(const std::string& s, const char* codePage) {
   iconv_t cd = iconv_open("UTF-32LE", codePage);
-  if (cd == reinterpret_cast<iconv_t>(-1)) throw std::runtime_error(std::string("no iconv for ") + codePage);
+  if (cd == reinterpret_cast<iconv_t>(-1))
+    throw std::runtime_error(std::string("no iconv for ") + codePage);
   std::u32string out;
   for (unsigned char b : s) {
     char in[1] = {static_cast<char>(b)};
@@ -242,7 +249,7 @@ bool newline(char32_t c) { return c == U'\n' || c == U'\r'; }
 bool space(char32_t c) { return c == U' ' || c == U'\t' || c == 0xA0 || c == 0x0B || c == 0x0C; }
 
 struct Lexed {
-  std::u32string skeleton;              // code as is; each literal "'S'", each comment "#C"
+  std::u32string skeleton;               // code as is; each literal "'S'", each comment "#C"
   std::vector<std::u32string> literals;  // values of the single-quoted literals, in order
   std::vector<std::u32string> comments;
   bool unterminated = false;
@@ -284,7 +291,9 @@ Lexed lex(const std::u32string& s) {
           r.unterminated = true;
           return r;
         }
-        if (newline(s[p]) && (single ? singleQuote(s[p + 1]) : doubleQuote(s[p + 1])) && s[p + 2] == U'@') break;
+        if (newline(s[p]) && (single ? singleQuote(s[p + 1]) : doubleQuote(s[p + 1])) &&
+            s[p + 2] == U'@')
+          break;
       }
       if (single) r.literals.push_back(s.substr(i + 2, p - i - 2));
       r.skeleton += single ? U"'S'" : s.substr(i, p + 3 - i);
@@ -370,11 +379,13 @@ bool printableAscii(const std::string& text, std::string& where) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto b = static_cast<unsigned char>(text[i]);
     if (b == 0x09 || b == 0x0A || b == 0x0D || (b >= 0x20 && b <= 0x7E)) continue;
-    where = "byte 0x" + [&] {
-      char h[3];
-      std::snprintf(h, sizeof h, "%02X", b);
-      return std::string(h);
-    }() + " at " + std::to_string(i) + ": ..." + text.substr(i < 60 ? 0 : i - 60, 80);
+    where = "byte 0x" +
+            [&] {
+              char h[3];
+              std::snprintf(h, sizeof h, "%02X", b);
+              return std::string(h);
+            }() +
+            " at " + std::to_string(i) + ": ..." + text.substr(i < 60 ? 0 : i - 60, 80);
     return false;
   }
   return true;
@@ -382,7 +393,8 @@ bool printableAscii(const std::string& text, std::string& where) {
 
 // Per-object blocks of a lexed script's skeleton, keyed by the object's GUID (the order of the
 // blocks follows the names, which differ between the two stores).
-std::map<std::string, std::string> blocksByGuid(const std::string& skeleton, const std::string& script) {
+std::map<std::string, std::string> blocksByGuid(const std::string& skeleton,
+                                                const std::string& script) {
   std::map<std::string, std::string> out;
   std::regex guid("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
   // The n-th block of the skeleton belongs to the n-th GUID assignment of the script.
@@ -408,7 +420,8 @@ std::map<std::string, std::string> blocksByGuid(const std::string& skeleton, con
   }
   out["(header)"] = blocks.front();
   out["(footer)"] = footer;
-  for (std::size_t b = 1; b < blocks.size() && b - 1 < guids.size(); ++b) out[guids[b - 1]] = blocks[b];
+  for (std::size_t b = 1; b < blocks.size() && b - 1 < guids.size(); ++b)
+    out[guids[b - 1]] = blocks[b];
   out["(count)"] = std::to_string(guids.size());
   out["(blocks)"] = std::to_string(blocks.size() - 1);
   return out;
@@ -429,7 +442,8 @@ TEST(HostileNames, ScriptsArePureAsciiAndNoNameBecomesCodeInAnyCodePage) {
     ASSERT_EQ(expectedBlocks.at("(count)"), std::to_string(hostileRdns().size()));
     for (const char* cp : {"UTF-8", "CP1252", "CP1251"}) {
       SCOPED_TRACE(cp);
-      const std::u32string text = std::string(cp) == "UTF-8" ? decodeUtf8(ps) : decodeCodePage(ps, cp);
+      const std::u32string text =
+          std::string(cp) == "UTF-8" ? decodeUtf8(ps) : decodeCodePage(ps, cp);
       const Lexed got = lex(text);
       ASSERT_FALSE(got.unterminated) << "a literal or comment never ends";
       EXPECT_EQ(got.comments.size(), expected.comments.size());
@@ -474,8 +488,8 @@ TEST(HostileNames, LdifIsAsciiAddressesObjectsByGuidAndKeepsEveryByte) {
       }
       // Every other line is an LDIF directive or an attribute line from a fixed set.
       EXPECT_TRUE(std::regex_match(l, std::regex("(changetype: modify|(replace|delete): "
-                                                  "(adminCount|nTSecurityDescriptor)|adminCount: 1|"
-                                                  "nTSecurityDescriptor:: [A-Za-z0-9+/=]+)")))
+                                                 "(adminCount|nTSecurityDescriptor)|adminCount: 1|"
+                                                 "nTSecurityDescriptor:: [A-Za-z0-9+/=]+)")))
           << l;
     }
     EXPECT_EQ(records, hostileRdns().size());
@@ -495,7 +509,8 @@ TEST(HostileNames, CommandLinesUseTheGuidAndNoWildcardPath) {
     ++commands;
     std::string where;
     EXPECT_TRUE(printableAscii(cmd, where)) << where;
-    // -Path expands wildcards ([B]ob matches Bob): the object is named by its GUID, paths literally.
+    // -Path expands wildcards ([B]ob matches Bob): the object is named by its GUID, paths
+    // literally.
     EXPECT_EQ(cmd.find("-Path "), std::string::npos) << cmd;
     bool code = false;
     for (const auto& l : lines(cmd)) code |= !l.empty() && l[0] != '#';
@@ -528,7 +543,8 @@ TEST(HostileNames, HtmlCsvJsonShowEveryNameAsValidText) {
     }
   }
   // JSON keeps every valid name exactly (parsers see the same string the DC returned).
-  auto root = Poco::JSON::Parser().parse(hostile.render(Format::kJson)).extract<Poco::JSON::Object::Ptr>();
+  auto root =
+      Poco::JSON::Parser().parse(hostile.render(Format::kJson)).extract<Poco::JSON::Object::Ptr>();
   std::set<std::string> dns;
   auto items = root->getArray("findings");
   for (std::size_t i = 0; i < items->size(); ++i)

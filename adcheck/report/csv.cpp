@@ -7,8 +7,25 @@
 
 namespace adcheck::report::detail {
 
+namespace {
+
+// output::csvCell neutralises formulas and quotes; before it, the text becomes valid UTF-8 (each
+// invalid byte U+FFFD) and control characters other than TAB, CR and LF become U+FFFD, as in the
+// HTML report (a NUL from an LDIF snapshot truncates the cell in some readers).
+std::string csvCell(const std::string& value) {
+  std::string v = validUtf8(value);
+  std::string out;
+  for (char c : v) {
+    const auto b = static_cast<unsigned char>(c);
+    if ((b < 0x20 && c != '\t' && c != '\r' && c != '\n') || b == 0x7F) out += "\xEF\xBF\xBD";
+    else out += c;
+  }
+  return output::csvCell(out);
+}
+
+}  // namespace
+
 std::string renderCsv(const Model& m) {
-  using output::csvCell;
   std::ostringstream o;
   o << "\xEF\xBB\xBF"
     << "ou,rule,severity,status,first_seen,sam_account_name,dn,summary,evidence,fix,script,"

@@ -10,7 +10,8 @@
 namespace adcheck::report::detail {
 namespace {
 
-std::string esc(const std::string& s) {
+std::string esc(const std::string& text) {
+  const std::string s = validUtf8(text);  // an invalid byte shows as U+FFFD, never dropped
   std::string out;
   out.reserve(s.size() + 16);
   for (char c : s) {

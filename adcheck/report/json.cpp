@@ -81,7 +81,9 @@ std::string renderJson(const Model& m) {
   std::ostringstream out;
   root->stringify(out, 1);
   out << "\n";
-  return out.str();
+  // Poco copies invalid UTF-8 from AD values (an LDIF snapshot may hold any bytes) into the text,
+  // which JSON parsers reject: each such byte becomes U+FFFD (ASCII, and so the syntax, untouched).
+  return validUtf8(out.str());
 }
 
 }  // namespace adcheck::report::detail

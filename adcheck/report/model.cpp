@@ -5,12 +5,15 @@
 #include <Poco/JSON/Array.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <sstream>
 
 #include "adcheck/output/output.h"
 #include "adcheck/scan/dn.h"
+#include "adcheck/security/guid.h"
 #include "adcheck/security/sd_edit.h"
 #include "adcheck/security/security_descriptor.h"
 #include "rules/endpoint_rule.h"
@@ -215,17 +218,20 @@ Plan planFor(const scan::Finding& f, const std::optional<std::vector<std::uint8_
   return p;
 }
 
-std::string kindSteps(const Plan& p, const scan::Finding& f, std::vector<std::string>& steps) {
+// The PowerShell lines name the object by its GUID only (no AD text in code), and reach its ACL
+// with -LiteralPath: -Path would expand wildcards in the DN ("CN=[B]ob" also matches "CN=Bob").
+std::string kindSteps(const Plan& p, const scan::Finding& f, const std::string& guid,
+                      std::vector<std::string>& steps) {
   const std::string name = f.samAccountName.empty() ? scan::firstRdnValue(f.dn) : f.samAccountName;
   std::string command;
-  const std::string where = psQuote("AD:\\" + f.dn);
+  const std::string id = psLiteral(guid);
   steps.push_back("In Active Directory Users and Computers, turn on View > Advanced Features.");
   steps.push_back("Find " + name + " in " + ouLabel(scan::parentDn(f.dn)) +
                   " and open Properties.");
   if (p.clearAdminCount) {
     steps.push_back("Attribute Editor tab > adminCount > Edit > Clear > OK (first confirm the "
                     "account is no longer meant to be privileged).");
-    command += "Set-ADObject -Identity " + psQuote(f.dn) + " -Clear adminCount\n";
+    command += "Set-ADObject -Identity " + id + " -Clear adminCount\n";
   }
   if (p.removeAce) {
     steps.push_back("Security tab > Advanced: select the Deny entry " + p.aceSddl +
@@ -236,8 +242,9 @@ std::string kindSteps(const Plan& p, const scan::Finding& f, std::vector<std::st
   if (p.enableInheritance) {
     steps.push_back("Security tab > Advanced: click \"Enable inheritance\" (on older Windows, tick "
                     "\"Include inheritable permissions from this object's parent\"), then OK.");
-    command += "$acl = Get-Acl -Path " + where + "\n$acl.SetAccessRuleProtection($false, $true)\n" +
-               "Set-Acl -Path " + where + " -AclObject $acl\n";
+    command += "$path = 'AD:\\' + (Get-ADObject -Identity " + id + ").DistinguishedName\n" +
+               "$acl = Get-Acl -LiteralPath $path\n$acl.SetAccessRuleProtection($false, $true)\n" +
+               "Set-Acl -LiteralPath $path -AclObject $acl\n";
   }
   steps.push_back("Apply, then run the next adcheck scan: the finding shows as resolved.");
   return command;
@@ -255,6 +262,90 @@ std::string base64(const std::vector<std::uint8_t>& bytes) {
 }
 
 std::string isoTime(std::time_t t) { return t == 0 ? "" : scan::isoTime(t); }
+
+namespace {
+
+// One UTF-8 code point at s[i]: its value and length, or length 0 for an invalid sequence
+// (truncated, bad continuation, overlong, a surrogate, beyond U+10FFFF).
+std::pair<char32_t, std::size_t> utf8At(const std::string& s, std::size_t i) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  if (b < 0x80) return {b, 1};
+  const std::size_t n = (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return {0, 0};
+  char32_t c = b & (0x7F >> n);
+  for (std::size_t k = 1; k < n; ++k) {
+    const auto t = static_cast<unsigned char>(s[i + k]);
+    if ((t & 0xC0) != 0x80) return {0, 0};
+    c = (c << 6) | (t & 0x3F);
+  }
+  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (c < kMin[n] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return {0, 0};
+  return {c, n};
+}
+
+std::string hex(unsigned value, int digits) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%0*X", digits, value);
+  return buf;
+}
+
+bool plainAscii(const std::string& value) {
+  for (unsigned char c : value)
+    if (!std::isalnum(c) && std::string_view(" .,:=@_/+-[]").find(static_cast<char>(c)) == std::string_view::npos)
+      return false;
+  return true;
+}
+
+}  // namespace
+
+std::string psString(const std::string& value) {
+  return "([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('" +
+         base64(std::vector<std::uint8_t>(value.begin(), value.end())) + "')))";
+}
+
+std::string psLiteral(const std::string& value) {
+  return plainAscii(value) ? "'" + value + "'" : psString(value);
+}
+
+std::string asciiComment(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto [c, n] = utf8At(text, i);
+    if (n == 0) {
+      out += "\\x" + hex(static_cast<unsigned char>(text[i]), 2);
+      ++i;
+      continue;
+    }
+    if (c >= 0x20 && c < 0x7F) out += static_cast<char>(c);
+    else if (c < 0x80) out += "\\x" + hex(c, 2);
+    else if (c <= 0xFFFF) out += "\\u" + hex(c, 4);
+    else out += "\\U+" + hex(c, 6);
+    i += n;
+  }
+  return out;
+}
+
+std::string validUtf8(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto [c, n] = utf8At(text, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+    } else {
+      out.append(text, i, n);
+      i += n;
+    }
+  }
+  return out;
+}
+
+bool isGuid(const std::string& text) {
+  auto g = security::Guid::parse(text);
+  return g && !g->isNil() && g->toString() == text;
+}
 
 std::string ouLabel(const std::string& ou) { return ou.empty() ? "(domain root)" : ou; }
 
@@ -376,7 +467,7 @@ Result<Model> buildModel(store::Store& st, const ReportRequest& request) {
   });
 
   // Fixes, merged per object (one descriptor each).
-  std::map<std::string, std::size_t> changeByDn;
+  std::map<std::string, std::size_t> changeByGuid;
   std::vector<std::vector<std::uint8_t>> captured;
   for (std::size_t i = 0; i < m.items.size(); ++i) {
     Item& it = m.items[i];
@@ -392,12 +483,22 @@ Result<Model> buildModel(store::Store& st, const ReportRequest& request) {
       it.advice = p.advice;
       continue;
     }
-    it.command = kindSteps(p, f, it.guiSteps);
-    auto [pos, inserted] = changeByDn.try_emplace(scan::dnKey(f.dn), m.changes.size());
+    // Scripts and LDIF address objects by objectGUID only: a DN may name another object by the
+    // time the file runs (renamed, moved, recreated).
+    const auto guid = security::Guid::parse(f.objectGuid);
+    if (!guid || guid->isNil()) {
+      it.advice = f.remediation +
+                  " (No script: the finding has no valid objectGUID, and the scripts address "
+                  "objects only by objectGUID.)";
+      continue;
+    }
+    const std::string guidText = guid->toString();
+    it.command = kindSteps(p, f, guidText, it.guiSteps);
+    auto [pos, inserted] = changeByGuid.try_emplace(guidText, m.changes.size());
     if (inserted) {
       Change c;
       c.dn = f.dn;
-      c.objectGuid = f.objectGuid;
+      c.objectGuid = guidText;
       c.samAccountName = f.samAccountName;
       m.changes.push_back(std::move(c));
       captured.emplace_back();
@@ -411,7 +512,7 @@ Result<Model> buildModel(store::Store& st, const ReportRequest& request) {
       c.removeAceSddl = p.aceSddl;
     }
     if (sd && c.capturedDescriptor.empty() && (p.enableInheritance || p.removeAce)) {
-      c.capturedDescriptor = str(f.details, "descriptor");
+      c.capturedDescriptor = base64(*sd);  // re-encoded: only base64 characters reach a script
       captured[pos->second] = *sd;
     }
     it.change = static_cast<int>(pos->second);

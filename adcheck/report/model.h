@@ -71,9 +71,29 @@ std::string renderLdif(const Model& model, bool revert);
 // Shared text helpers.
 std::string base64(const std::vector<std::uint8_t>& bytes);
 std::string isoTime(std::time_t t);
-// A PowerShell single-quoted literal: every quote character PowerShell accepts (' and U+2018..U+201B)
-// doubled, so no value from AD can end the string.
-std::string psQuote(const std::string& value);
+// PowerShell and LDIF files are pure printable ASCII (SPEC 7), because Windows PowerShell 5.1 reads
+// a BOM-less .ps1 in the ANSI code page, where the bytes of ordinary UTF-8 letters are quotes
+// (cp1252: 0x82, 0x91, 0x92 end a single-quoted string; "\xD1\x82" is Cyrillic t). A BOM is not
+// enough: a file may be re-saved without one.
+//
+// A PowerShell expression whose value is `value` read as UTF-8. Always base64 of the bytes, so no
+// code page can end the literal and no byte is lost; an invalid UTF-8 sequence shows as U+FFFD in
+// the script's messages (.NET's decoder replaces it), while the GUID, not the name, addresses the
+// object.
+std::string psString(const std::string& value);
+// A single-quoted literal for a value that is plain ASCII without quotes (a GUID checked by isGuid,
+// a host name from the configuration); any other value goes through psString.
+std::string psLiteral(const std::string& value);
+// Text for a comment line (PowerShell or LDIF): printable ASCII as is, every other code point as
+// \uXXXX (\U+XXXXXX beyond the BMP), control characters and each byte of an invalid UTF-8
+// sequence as \xNN. Nothing is dropped and no line break survives.
+std::string asciiComment(const std::string& text);
+// Valid UTF-8 for the display formats (HTML, CSV, JSON): each byte of an invalid sequence becomes
+// U+FFFD (visible, never skipped); valid text is unchanged.
+std::string validUtf8(const std::string& text);
+// "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" in lower-case hex, as the scan writes objectGUIDs. Only
+// such values address an object in the scripts and LDIF (dn: <GUID=...>).
+bool isGuid(const std::string& text);
 std::string ouLabel(const std::string& ou);  // "(domain root)" for ""
 // The DC to point ldapmodify / the AD module at: the scan's ldap:// URI host, else a placeholder.
 std::string dcHost(const store::ScanRecord& scan);

@@ -1,41 +1,22 @@
 // PowerShell remediation and revert scripts (ActiveDirectory module) for Windows teams.
 //
-// Safety by construction: every value from the directory is a single-quoted literal (psQuote) and
-// never appears unquoted in code; comments get AD text only through output::printable (no line
-// break can end a comment). Every change is one block per object: read the object, check it is
-// the same object (objectGUID) with the same descriptor the scan saw, skip it with a warning
-// otherwise, and run each Set-ADObject with -WhatIf:(-not $Apply), so that without -Apply the
-// script only shows what it would do.
+// Safety by construction (SPEC 7): the file is pure printable ASCII, so every code page reads it
+// the same way (Windows PowerShell 5.1 reads a BOM-less .ps1 in the ANSI code page, where UTF-8
+// letters contain quote characters). Every value from the directory enters code only as psString
+// (base64 of its bytes, decoded at run time) and comments only through asciiComment; objects are
+// addressed by objectGUID, never by DN. Every change is one block per object: read the object by
+// GUID, check it still has the descriptor the scan saw, skip it with a warning otherwise, and run
+// each Set-ADObject with -WhatIf:(-not $Apply), so that without -Apply the script only shows what
+// it would do.
 #include <sstream>
 
-#include "adcheck/output/output.h"
 #include "adcheck/report/model.h"
 
 namespace adcheck::report::detail {
 
-std::string psQuote(const std::string& value) {
-  std::string out = "'";
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    const char c = value[i];
-    out += c;
-    if (c == '\'') {
-      out += '\'';
-    } else if (static_cast<unsigned char>(c) == 0xE2 && i + 2 < value.size() &&
-               static_cast<unsigned char>(value[i + 1]) == 0x80) {
-      // U+2018..U+201B (E2 80 98..9B): PowerShell ends single-quoted strings on these as well.
-      const auto third = static_cast<unsigned char>(value[i + 2]);
-      out += value[i + 1];
-      out += value[i + 2];
-      i += 2;
-      if (third >= 0x98 && third <= 0x9B) out += value.substr(i - 2, 3);
-    }
-  }
-  return out + "'";
-}
-
 namespace {
 
-std::string comment(const std::string& text) { return output::printable(text); }
+std::string comment(const std::string& text) { return asciiComment(text); }
 
 void header(std::ostringstream& o, const Model& m, bool revert) {
   const std::string id = std::to_string(m.scan.id);
@@ -47,8 +28,9 @@ void header(std::ostringstream& o, const Model& m, bool revert) {
     << "#   .\\adcheck-" << id << (revert ? ".revert" : "") << ".ps1            # dry run\n"
     << "#   .\\adcheck-" << id << (revert ? ".revert" : "") << ".ps1 -Apply     # make the changes\n";
   if (!revert)
-    o << "# Each block first checks that the object is the one scanned (objectGUID) and still has the\n"
-      << "# security descriptor adcheck captured; if not, it skips the object with a warning (scan\n"
+    o << "# Each block finds its object by objectGUID (after a rename or move it is still found, and\n"
+      << "# another object at the old DN is never touched) and checks that it still has the security\n"
+      << "# descriptor adcheck captured; if not, it skips the object with a warning (scan\n"
       << "# again). Undo: adcheck-" << id << ".revert.ps1 writes the captured descriptors (and\n"
       << "# adminCount) back exactly. One block per object: the findings on one object are fixed\n"
       << "# together, because they share its descriptor.\n"
@@ -57,11 +39,13 @@ void header(std::ostringstream& o, const Model& m, bool revert) {
       << "# and phone, and do not grant Exchange rights on AdminSDHolder.\n";
   else
     o << "# Restores, for every object the remediation script changes, the security descriptor\n"
-      << "# captured at scan time (and adminCount=1 where it was cleared). Each block checks the\n"
-      << "# objectGUID first and skips objects that already look as captured.\n";
-  o << "#Requires -Modules ActiveDirectory\n"
+      << "# captured at scan time (and adminCount=1 where it was cleared). Each block finds its\n"
+      << "# object by objectGUID and skips objects that already look as captured.\n";
+  o << "# The file is pure ASCII, so it reads the same in every code page: names from the directory\n"
+    << "# are embedded as base64 of their UTF-8 bytes and shown in comments with \\u escapes.\n"
+    << "#Requires -Modules ActiveDirectory\n"
     << "[CmdletBinding()]\n"
-    << "param([switch]$Apply, [string]$Server = " << psQuote(dcHost(m.scan)) << ")\n"
+    << "param([switch]$Apply, [string]$Server = " << psLiteral(dcHost(m.scan)) << ")\n"
     << "Set-StrictMode -Version 3\n"
     << "$ErrorActionPreference = 'Stop'\n"
     << "Import-Module ActiveDirectory\n\n"
@@ -84,8 +68,8 @@ void header(std::ostringstream& o, const Model& m, bool revert) {
 void findingsComment(std::ostringstream& o, const Model& m, const Change& c) {
   for (auto i : c.items) {
     const auto& f = m.items[i].stored.finding;
-    o << "#   fixes " << f.rule << " (" << comment(f.summary) << "), fingerprint "
-      << m.items[i].stored.fingerprint << "\n";
+    o << "#   fixes " << comment(f.rule) << " (" << comment(f.summary) << "), fingerprint "
+      << comment(m.items[i].stored.fingerprint) << "\n";
   }
 }
 
@@ -101,12 +85,15 @@ std::string renderPs1(const Model& m, bool revert) {
     o << "\n# --- change " << n << " of " << m.changes.size() << ": " << comment(c.dn) << "\n";
     findingsComment(o, m, c);
     const bool sd = !c.fixedDescriptor.empty();
-    o << "$dn = " << psQuote(c.dn) << "\n"
-      << "$guid = " << psQuote(c.objectGuid) << "\n";
-    if (sd) o << "$captured = " << psQuote(c.capturedDescriptor) << "\n";
-    if (sd && !revert) o << "$fixed = " << psQuote(c.fixedDescriptor) << "\n";
-    o << "$obj = Get-ADObject -Identity $dn -Server $Server -Properties nTSecurityDescriptor, adminCount\n";
-    std::string same = "$obj.ObjectGUID.ToString() -ne $guid";
+    // $dn is for messages only; the object is found by its GUID (checked canonical in the model).
+    o << "$dn = " << psString(c.dn) << "\n"
+      << "$guid = " << psLiteral(c.objectGuid) << "\n";
+    if (sd) o << "$captured = " << psLiteral(c.capturedDescriptor) << "\n";
+    if (sd && !revert) o << "$fixed = " << psLiteral(c.fixedDescriptor) << "\n";
+    o << "$obj = $null\n"
+      << "try { $obj = Get-ADObject -Identity $guid -Server $Server -Properties nTSecurityDescriptor, adminCount }\n"
+      << "catch [Microsoft.ActiveDirectory.Management.ADIdentityNotFoundException] { }\n";
+    std::string same = "$null -eq $obj -or $obj.ObjectGUID.ToString() -ne $guid";
     if (!revert) {
       std::string precheck = same;
       if (sd)
@@ -115,15 +102,15 @@ std::string renderPs1(const Model& m, bool revert) {
       else if (c.clearAdminCount)
         precheck += " -or $obj.adminCount -ne 1";
       o << "if (" << precheck << ") {\n"
-        << "  Write-Warning ('Skipped ' + $dn + ': it changed since the scan; scan again and regenerate.')\n"
+        << "  Write-Warning ('Skipped ' + $dn + ' (objectGUID ' + $guid + '): it is gone or changed since the scan; scan again and regenerate.')\n"
         << "  $skipped++\n"
         << "} else {\n";
       if (sd)
         o << "  $new = $obj.nTSecurityDescriptor\n"
           << "  $new.SetSecurityDescriptorSddlForm((Get-AdcheckDacl (ConvertTo-AdcheckDescriptor $fixed)), 'Access')\n"
-          << "  Set-ADObject -Identity $dn -Server $Server -Replace @{ nTSecurityDescriptor = $new }" << whatIf << "\n";
+          << "  Set-ADObject -Identity $guid -Server $Server -Replace @{ nTSecurityDescriptor = $new }" << whatIf << "\n";
       if (c.clearAdminCount)
-        o << "  Set-ADObject -Identity $dn -Server $Server -Clear adminCount" << whatIf << "\n";
+        o << "  Set-ADObject -Identity $guid -Server $Server -Clear adminCount" << whatIf << "\n";
       o << "}\n";
     } else {
       std::string asCaptured = "$true";
@@ -132,7 +119,7 @@ std::string renderPs1(const Model& m, bool revert) {
                      "(Get-AdcheckDacl (ConvertTo-AdcheckDescriptor $captured))";
       if (c.clearAdminCount) asCaptured += " -and $obj.adminCount -eq 1";
       o << "if (" << same << ") {\n"
-        << "  Write-Warning ('Skipped ' + $dn + ': another object has this name now.')\n"
+        << "  Write-Warning ('Skipped ' + $dn + ': no object has objectGUID ' + $guid + ' any more.')\n"
         << "  $skipped++\n"
         << "} elseif (" << asCaptured << ") {\n"
         << "  Write-Host ('Unchanged, already as captured: ' + $dn)\n"
@@ -140,9 +127,9 @@ std::string renderPs1(const Model& m, bool revert) {
       if (sd)
         o << "  $new = $obj.nTSecurityDescriptor\n"
           << "  $new.SetSecurityDescriptorSddlForm((Get-AdcheckDacl (ConvertTo-AdcheckDescriptor $captured)), 'Access')\n"
-          << "  Set-ADObject -Identity $dn -Server $Server -Replace @{ nTSecurityDescriptor = $new }" << whatIf << "\n";
+          << "  Set-ADObject -Identity $guid -Server $Server -Replace @{ nTSecurityDescriptor = $new }" << whatIf << "\n";
       if (c.clearAdminCount)
-        o << "  Set-ADObject -Identity $dn -Server $Server -Replace @{ adminCount = 1 }" << whatIf
+        o << "  Set-ADObject -Identity $guid -Server $Server -Replace @{ adminCount = 1 }" << whatIf
           << "\n";
       o << "}\n";
     }
@@ -154,7 +141,7 @@ std::string renderPs1(const Model& m, bool revert) {
       if (it.change >= 0 || it.advice.empty()) continue;
       if (!any) o << "\n# --- not scripted (advice only):\n";
       any = true;
-      o << "# " << it.stored.finding.rule << " " << comment(it.stored.finding.dn) << ": "
+      o << "# " << comment(it.stored.finding.rule) << " " << comment(it.stored.finding.dn) << ": "
         << comment(it.advice) << "\n";
     }
   }

@@ -19,7 +19,9 @@
 #include <set>
 #include <sstream>
 
+#include "adcheck/report/model.h"
 #include "adcheck/report/report.h"
+#include "adcheck/scan/model.h"
 #include "adcheck/scan/engine.h"
 #include "adcheck/scan/sources.h"
 #include "adcheck/security/sd_edit.h"
@@ -104,6 +106,10 @@ std::string printedCommand(const std::string& ldif, const std::string& file) {
   throw std::runtime_error("the LDIF header prints no GSSAPI ldapmodify command line");
 }
 
+std::string b64(const std::string& text) {
+  return report::detail::base64(std::vector<std::uint8_t>(text.begin(), text.end()));
+}
+
 // Applies the revert LDIF when the test ends with the fixes still in the lab.
 class RevertGuard {
  public:
@@ -167,6 +173,27 @@ TEST(ReportLab, LdifFixesResolveTheTargetedFindingsAndTheRevertBringsThemBack) {
     EXPECT_EQ(dropped->size(), bytes.size() - (*security::parseSecurityDescriptor(std::span<const std::uint8_t>(bytes))->dacl()->begin()).size());
   }
 
+  // The lab's hostile names (Cyrillic te read as cp1252 quote, [B]ob, curly quotes, emoji, RTL
+  // override): the PowerShell scripts are pure ASCII and carry each scripted DN as base64 of its
+  // bytes; the LDIF is pure ASCII too.
+  for (auto format : {report::Format::kPs1, report::Format::kPs1Revert, report::Format::kLdif,
+                      report::Format::kLdifRevert}) {
+    const std::string text = renderOrThrow(*st, format, before.id);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const auto b = static_cast<unsigned char>(text[i]);
+      ASSERT_TRUE(b == 0x09 || b == 0x0A || b == 0x0D || (b >= 0x20 && b <= 0x7E))
+          << report::formatName(format) << ": byte " << int(b) << " at " << i;
+    }
+    if (format != report::Format::kPs1 && format != report::Format::kPs1Revert) continue;
+    std::size_t hostile = 0;
+    for (const auto& [fp, f] : before.byFingerprint)
+      if (targeted.contains(fp) && f.samAccountName.rfind("hostile-", 0) == 0) {
+        ++hostile;
+        EXPECT_NE(text.find("FromBase64String('" + b64(f.dn) + "')"), std::string::npos) << f.dn;
+      }
+    EXPECT_GE(hostile, 4u) << "hostile-cyr, hostile-wild, hostile-quote (two findings), hostile-img";
+  }
+
   const std::string applyFix = printedCommand(fix, fixFile);
   const std::string applyRevert = printedCommand(revert, revertFile);
   EXPECT_NE(applyFix.find("-e '!1.2.840.113556.1.4.801=MAMCAQQ='"), std::string::npos) << applyFix;
@@ -209,6 +236,129 @@ TEST(ReportLab, LdifFixesResolveTheTargetedFindingsAndTheRevertBringsThemBack) {
               f0.details->getValue<std::string>("descriptor"))
         << fp;
   }
+}
+
+// The LDIF record of one object (by its GUID), as a file of its own: header line and record.
+std::string ldifRecordFor(const std::string& ldif, const std::string& guid) {
+  std::istringstream in(ldif);
+  std::string out, l;
+  bool inRecord = false;
+  while (std::getline(in, l)) {
+    if (l == "dn: <GUID=" + guid + ">") inRecord = true;
+    else if (l.empty()) inRecord = false;
+    if (inRecord) out += l + "\n";
+  }
+  if (out.empty()) throw std::runtime_error("no LDIF record addresses <GUID=" + guid + ">:\n" + ldif);
+  return "version: 1\n\n" + out;
+}
+
+// One attribute of one object (base "<GUID=...>" or a DN), read with the SD flags control for the
+// DACL; "" if absent. Values are returned as ldapsearch prints them (base64 for binary).
+std::string ldapValue(const testing::Lab& lab, const std::string& base, const std::string& attr) {
+  auto [rc, out] = testing::run("ldapsearch -N -Q -Y GSSAPI -H ldap://" + lab.str("host") +
+                                " -LLL -o ldif-wrap=no -E '!1.2.840.113556.1.4.801=::MAMCAQQ=' -s base -b '" +
+                                base + "' " + attr);
+  if (rc != 0) throw std::runtime_error("ldapsearch " + base + " " + attr + ": " + out);
+  std::istringstream in(out);
+  for (std::string l; std::getline(in, l);)
+    for (const std::string sep : {":: ", ": "})
+      if (l.rfind(attr + sep, 0) == 0) return l.substr(attr.size() + sep.size());
+  return "";
+}
+
+std::string guidOfSam(const testing::Lab& lab, const std::string& sam) {
+  auto [rc, out] = testing::run("ldapsearch -N -Q -Y GSSAPI -H ldap://" + lab.str("host") +
+                                " -LLL -o ldif-wrap=no -b '" + lab.str("base_dn") + "' '(sAMAccountName=" +
+                                sam + ")' objectGUID");
+  std::istringstream in(out);
+  for (std::string l; std::getline(in, l);)
+    if (l.rfind("objectGUID:: ", 0) == 0) {
+      std::istringstream b(l.substr(13));
+      Poco::Base64Decoder dec(b);
+      std::string raw((std::istreambuf_iterator<char>(dec)), std::istreambuf_iterator<char>());
+      return scan::guidString(raw);
+    }
+  throw std::runtime_error("no objectGUID for " + sam + ": " + out);
+}
+
+// Section 2 of issue 13: the LDIF addresses objects by objectGUID. The scanned object is renamed
+// after the scan and another object is created at its old DN; applying the change set modifies
+// the scanned object (found by GUID) and leaves the newcomer alone, and ldapmodify's output names
+// the GUID it modified. The lab is put back (revert record, newcomer deleted, old name).
+TEST(ReportLab, LdifChangeFollowsTheObjectByGuidAndNeverTouchesTheObjectNowAtItsOldDn) {
+  auto lab = testing::loadLab();
+  auto cfg = testing::labConfig(lab, Identity::kAdminGssapi);
+  auto dir = freshDir("report-lab-rename");
+  auto st = openStore(dir);
+  const Stored before = liveScan(*st, cfg);
+  const std::string fix = renderOrThrow(*st, report::Format::kLdif, before.id);
+  const std::string revert = renderOrThrow(*st, report::Format::kLdifRevert, before.id);
+
+  // aplusb: inheritance disabled by hand (EAS-INHERITANCE-DISABLED), scripted.
+  std::string dn, guid;
+  for (const auto& [fp, f] : before.byFingerprint)
+    if (f.samAccountName == "aplusb" && f.rule == "EAS-INHERITANCE-DISABLED") {
+      dn = f.dn;
+      guid = f.objectGuid;
+    }
+  ASSERT_FALSE(dn.empty()) << "the lab has no EAS-INHERITANCE-DISABLED finding for aplusb";
+  const std::string fixFile = testing::scratchFile("rename-fix.ldif", ldifRecordFor(fix, guid));
+  const std::string revertFile = testing::scratchFile("rename-revert.ldif", ldifRecordFor(revert, guid));
+  const std::string movedRdn = "CN=aplusb moved by report_lab_test";
+  const std::string parent = dn.substr(dn.find(",OU=") + 1);
+  const std::string ldapmodify = "ldapmodify -N -Q -Y GSSAPI -H ldap://" + lab.str("host") + " -f ";
+
+  // Put the lab back however the test ends: revert the object, delete the newcomer (by its GUID,
+  // never by the DN, which is aplusb's own when the setup failed), give aplusb its name back.
+  struct Restore {
+    std::string commands;
+    ~Restore() {
+      if (commands.empty()) return;
+      auto [rc, out] = testing::run(commands);
+      if (rc != 0) ADD_FAILURE() << "could not restore the lab (other lab tests will fail): " << out;
+    }
+  } restore;
+  const std::string setup = testing::scratchFile(
+      "rename-setup.ldif", "version: 1\n\ndn:: " + b64(dn) + "\nchangetype: modrdn\nnewrdn:: " +
+                               b64(movedRdn) + "\ndeleteoldrdn: 1\n\ndn:: " + b64(dn) +
+                               "\nchangetype: add\nobjectClass: user\nsAMAccountName: rlt-newcomer\n"
+                               "description: took over the old DN\n");
+  auto [setupRc, setupOut] = testing::run(ldapmodify + "'" + setup + "'");
+  std::string newcomerGuid;
+  try {
+    newcomerGuid = guidOfSam(lab, "rlt-newcomer");
+  } catch (const std::exception&) {
+  }
+  std::string undo = "version: 1\n";
+  if (!newcomerGuid.empty() && newcomerGuid != guid)
+    undo += "\ndn: <GUID=" + newcomerGuid + ">\nchangetype: delete\n";
+  // (Samba takes <GUID=...> in modify and delete, not in modrdn: the rename back uses the DN.)
+  undo += "\ndn:: " + b64(movedRdn + "," + parent) + "\nchangetype: modrdn\nnewrdn:: " +
+          b64(dn.substr(0, dn.find(",OU="))) + "\ndeleteoldrdn: 1\n";
+  restore.commands = printedCommand(revert, revertFile) + "; r=$?; " + ldapmodify + "'" +
+                     testing::scratchFile("rename-undo.ldif", undo) + "' && exit $r";
+  ASSERT_EQ(setupRc, 0) << setupOut;
+  ASSERT_FALSE(newcomerGuid.empty());
+  const std::string newcomer = "<GUID=" + newcomerGuid + ">";
+  const std::string newcomerSd = ldapValue(lab, newcomer, "nTSecurityDescriptor");
+  ASSERT_FALSE(newcomerSd.empty());
+
+  auto [rc, out] = testing::run(printedCommand(fix, fixFile));
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("modifying entry \"<GUID=" + guid + ">\""), std::string::npos) << out;
+
+  // The newcomer at the old DN: untouched.
+  EXPECT_EQ(ldapValue(lab, newcomer, "nTSecurityDescriptor"), newcomerSd);
+  EXPECT_EQ(ldapValue(lab, dn, "description"), "took over the old DN");
+  // The scanned object, under its new name: fixed (inheritance back on).
+  const std::string moved = ldapValue(lab, "<GUID=" + guid + ">", "nTSecurityDescriptor");
+  std::istringstream in(moved);
+  Poco::Base64Decoder dec(in);
+  std::string raw((std::istreambuf_iterator<char>(dec)), std::istreambuf_iterator<char>());
+  auto view = security::parseSecurityDescriptor(security::asBytes(raw));
+  ASSERT_TRUE(view) << moved;
+  EXPECT_FALSE(view->daclProtected());
+  EXPECT_EQ(ldapValue(lab, "<GUID=" + guid + ">", "distinguishedName"), movedRdn + "," + parent);
 }
 
 // Lab-random values out: domain SID, GUIDs, the DC's name, directory times, the snapshot path.

@@ -192,8 +192,9 @@ TEST_F(ReportTest, Ps1EveryBlockIsGuardedByThePreCheckAndWhatIf) {
   // protected-group: advice only; the bitmask has no script.
   ASSERT_EQ(bs.size(), 3u) << ps;
   for (const auto& b : bs) {
-    EXPECT_NE(b.find("$obj = Get-ADObject -Identity $dn"), std::string::npos) << b;
-    EXPECT_NE(b.find("if ($obj.ObjectGUID.ToString() -ne $guid"), std::string::npos) << b;
+    EXPECT_NE(b.find("$obj = Get-ADObject -Identity $guid"), std::string::npos) << b;
+    EXPECT_NE(b.find("if ($null -eq $obj -or $obj.ObjectGUID.ToString() -ne $guid"), std::string::npos) << b;
+    EXPECT_EQ(b.find("-Identity $dn"), std::string::npos) << b;
     EXPECT_NE(b.find("Write-Warning ('Skipped '"), std::string::npos) << b;
     std::size_t sets = 0;
     for (const auto& l : lines(b))
@@ -224,16 +225,19 @@ TEST_F(ReportTest, Ps1EveryBlockIsGuardedByThePreCheckAndWhatIf) {
 }
 
 TEST_F(ReportTest, Ps1HostileValuesStayInsideOneLiteral) {
+  const std::string kDecode = "([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String(";
   for (Format f : {Format::kPs1, Format::kPs1Revert}) {
     const std::string ps = render(f);
     std::set<std::string> dns;
     for (const auto& l : lines(ps)) {
       if (l.rfind("$dn = ", 0) != 0) continue;
+      ASSERT_EQ(l.rfind("$dn = " + kDecode, 0), 0u) << l;
       std::size_t end = 0;
-      auto v = psLiteral(l, 6, end);
+      auto v = psLiteral(l, 6 + kDecode.size(), end);
       ASSERT_TRUE(v) << l;
-      EXPECT_EQ(end, l.size()) << "text after the literal: " << l;
-      dns.insert(*v);
+      EXPECT_EQ(l.substr(end), ")))") << "text after the literal: " << l;
+      auto bytes = unb64(*v);
+      dns.insert(std::string(bytes.begin(), bytes.end()));
     }
     EXPECT_TRUE(dns.contains(kQuoteDn));
     EXPECT_TRUE(dns.contains(kImgDn));
@@ -243,9 +247,14 @@ TEST_F(ReportTest, Ps1HostileValuesStayInsideOneLiteral) {
         EXPECT_TRUE(l.rfind("#", 0) == 0 || l.rfind("$dn = '", 0) == 0) << l;
       }
   }
-  EXPECT_EQ(detail::psQuote("a'b"), "'a''b'");
-  EXPECT_EQ(detail::psQuote("\xE2\x80\x99"), "'\xE2\x80\x99\xE2\x80\x99'");
-  EXPECT_EQ(detail::psQuote("$x `y"), "'$x `y'");
+  EXPECT_EQ(detail::psString("a'b"), kDecode + "'YSdi')))");
+  EXPECT_EQ(detail::psString(std::string("a\0b", 3)), kDecode + "'YQBi')))");  // no byte dropped
+  EXPECT_EQ(detail::psLiteral("00000000-0000-0000-0000-000000000001"), "'00000000-0000-0000-0000-000000000001'");
+  EXPECT_EQ(detail::psLiteral("a'b"), detail::psString("a'b"));
+  EXPECT_EQ(detail::psLiteral("\xE2\x80\x99"), detail::psString("\xE2\x80\x99"));
+  EXPECT_EQ(detail::asciiComment("\xD1\x82 \xE2\x80\x99\n\xF0\x9F\x98\x80\xC3 \\"),
+            "\\u0442 \\u2019\\x0A\\U+01F600\\xC3 \\");
+  EXPECT_EQ(detail::validUtf8("a\xE2\x80'b\xC3\xA9"), "a\xEF\xBF\xBD\xEF\xBF\xBD'b\xC3\xA9");
 }
 
 TEST_F(ReportTest, Ps1RevertRestoresTheCapturedDescriptorAndAdminCount) {
@@ -268,6 +277,11 @@ std::map<std::string, std::string> ldifRecords(const std::string& ldif) {
       out[dn];
     } else if (l.rfind("dn: ", 0) == 0) {
       dn = l.substr(4);
+      static const std::map<std::string, std::string> kByGuid = {
+          {"<GUID=00000000-0000-0000-0000-000000000001>", kQuoteDn},
+          {"<GUID=00000000-0000-0000-0000-000000000002>", kImgDn},
+          {"<GUID=00000000-0000-0000-0000-000000000004>", kGroupDn}};
+      if (auto it = kByGuid.find(dn); it != kByGuid.end()) dn = it->second;
       out[dn];
     } else if (l.empty()) {
       dn.clear();
@@ -284,8 +298,11 @@ TEST_F(ReportTest, LdifCarriesTheFixesAndTheRevert) {
   EXPECT_NE(ldif.find("ldapmodify -H ldap://dc1.t.example -Y GSSAPI -e '!1.2.840.113556.1.4.801=MAMCAQQ='"),
             std::string::npos);
   // The hostile and the non-ASCII DNs are base64 (not SAFE-STRING); a plain one is not.
-  EXPECT_EQ(ldif.find("dn: CN=\\<img"), std::string::npos);
-  EXPECT_NE(ldif.find("dn: " + kGroupDn + "\n"), std::string::npos);
+  // Objects are addressed by objectGUID only; names appear in comments, as ASCII.
+  EXPECT_EQ(ldif.find("dn: CN="), std::string::npos);
+  EXPECT_EQ(ldif.find("dn:: "), std::string::npos);
+  EXPECT_NE(ldif.find("dn: <GUID=00000000-0000-0000-0000-000000000004>\n"), std::string::npos);
+  EXPECT_NE(ldif.find("# change 3 of 3: CN=O'Brien $(calc) `t \\u2018x\\u2019,OU=Sales"), std::string::npos);
   auto recs = ldifRecords(ldif);
   ASSERT_EQ(recs.size(), 3u);
   ASSERT_TRUE(recs.contains(kQuoteDn));

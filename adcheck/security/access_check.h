@@ -37,10 +37,13 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "adcheck/core/error.h"
 #include "adcheck/security/guid.h"
 #include "adcheck/security/security_descriptor.h"
 #include "adcheck/security/sid.h"
@@ -116,8 +119,118 @@ struct AccessResult {
 };
 
 // Does `token` hold `desired` on the object described by `sd`, for `objectType` (may be null)?
-// Allocation-free.
+// Allocation-free. The same answer as checkAccessByTypeList() with a one-node list holding
+// `objectType` (kept separate: it is the hot path of the scan and reports the deciding ACE).
 AccessResult checkAccess(const SecurityDescriptorView& sd, const Token& token,
                          std::uint32_t desired, const Guid* objectType);
+
+// ---------------------------------------------------------------------- object-type lists
+//
+// Why a list: AD does not ask "may I write `member`?" with the attribute's GUID alone. It asks
+// about a tree of object types (MS-DTYP 2.3.8 OBJECT_TYPE_LIST, 2.5.3.2; MS-ADTS 5.1.3.3):
+// level 0 the object (its class's schemaIDGUID), level 1 the property set the attribute belongs
+// to (the attribute's attributeSecurityGUID, e.g. Membership bc0ac240-... for `member`), level 2
+// the attribute (its schemaIDGUID). An ACE grants or denies on the node its ObjectType names and
+// on that node's whole subtree, so "Write property on the Membership property set" lets one
+// write `member` although no ACE names `member`. Asking with the attribute GUID alone misses
+// such grants (and such denies). Extended rights, validated writes and child classes sit at
+// level 1 below the object.
+//
+// The walk (MS-DTYP 2.5.3.2, result-list form, as AccessCheckByTypeResultList reports it):
+// - ACEs in DACL order; INHERIT_ONLY, audit and other non-access ACEs skipped, as in
+//   checkAccess(). An ACE without ObjectType (plain or object ACE) applies to the root, i.e. to
+//   every node. An object ACE whose ObjectType names no node of the list is ignored.
+// - Each leaf keeps its own undecided ("remaining") bits. An allow takes the matching undecided
+//   bits of every leaf below its node as granted, a deny takes them as denied; a bit once
+//   decided for a leaf stays decided, so ACE order matters per leaf, as on Windows.
+// - An inner node's answer is computed from its children: a right is granted on it only when it
+//   is granted on every child, denied when it is denied on any child, undecided ("remaining")
+//   when it is undecided on any child (MS-DTYP: the parent's Remaining is the union of its
+//   children's). So a grant on the property set grants the set and each listed attribute of
+//   it, a deny on one attribute keeps the set (and the object) from being granted, and the
+//   root is granted only when everything asked about is.
+// - The walk stops once no leaf has an undecided bit. NULL DACL: everything granted.
+// Same assumptions as checkAccess() (token as given, no privileges, no owner rights).
+struct ObjectTypeNode {
+  static constexpr std::uint16_t kNoParent = 0xFFFF;
+  Guid type;
+  std::uint16_t level = 0;
+  std::uint16_t parent = kNoParent;  // index of the parent node; kNoParent for the root
+};
+
+class ObjectTypeList {
+ public:
+  static constexpr std::uint16_t kMaxLevel = 4;     // MS-DTYP: levels 0..4
+  static constexpr std::size_t kMaxNodes = 0xFFFE;  // node indices are 16-bit
+
+  // The object itself at level 0: the schemaIDGUID of its (most specific structural) class.
+  explicit ObjectTypeList(const Guid& objectClass);
+
+  // A level-1 node below the object (a property set, an extended right, a validated write, a
+  // child class). Adding a GUID that is already at level 1 returns the existing node.
+  std::size_t addChild(const Guid& type);
+  // An attribute: at level 2 below `propertySet` (added at level 1 if missing), or at level 1
+  // when `propertySet` is null or the nil GUID (the attribute belongs to no property set, i.e.
+  // its attributeSecurityGUID is absent). Adding the same attribute twice returns its node.
+  std::size_t addProperty(const Guid& property, const Guid* propertySet);
+
+  // The flat MS-DTYP form: (level, GUID) in order; the first node is the only one at level 0,
+  // each node is at most one level deeper than the one before it, and its parent is the
+  // nearest earlier node one level up. Fails (kInvalidArgument, naming the index) otherwise.
+  static Result<ObjectTypeList> fromLevels(std::span<const std::pair<std::uint16_t, Guid>> levels);
+
+  std::size_t size() const { return nodes_.size(); }
+  const ObjectTypeNode& operator[](std::size_t i) const { return nodes_[i]; }
+  std::span<const ObjectTypeNode> nodes() const { return nodes_; }
+  // The first node carrying `type`, if any.
+  std::optional<std::size_t> find(const Guid& type) const;
+  // True when `node` is `ancestor` or lies below it.
+  bool isWithin(std::size_t node, std::size_t ancestor) const;
+  bool isLeaf(std::size_t i) const { return childCount_[i] == 0; }
+
+ private:
+  ObjectTypeList() = default;
+  std::size_t append(const Guid& type, std::uint16_t level, std::uint16_t parent);
+  std::vector<ObjectTypeNode> nodes_;
+  std::vector<std::uint16_t> childCount_;
+};
+
+// The answer per node of an ObjectTypeList (same indices).
+class TypeListAccess {
+ public:
+  struct Node {
+    std::uint32_t granted = 0;    // desired rights granted on the node (on all of its subtree)
+    std::uint32_t denied = 0;     // desired rights a deny took on the node (or part of it)
+    std::uint32_t remaining = 0;  // desired rights still undecided on the node (or part of it)
+  };
+
+  std::uint32_t desired() const { return desired_; }  // after generic mapping
+  bool nullDacl() const { return nullDacl_; }
+  // Callback / unknown ACEs that might have mattered but were not evaluated (see checkAccess).
+  std::uint32_t unevaluated() const { return unevaluated_; }
+
+  std::size_t size() const { return nodes_.size(); }
+  const Node& operator[](std::size_t i) const { return nodes_[i]; }
+  Decision decision(std::size_t i) const;
+  bool isGranted(std::size_t i) const { return nodes_[i].granted == desired_; }
+  // The object as a whole (node 0): granted only when every node of the list is.
+  Decision decision() const { return decision(0); }
+  bool isGranted() const { return isGranted(0); }
+
+ private:
+  friend void checkAccessByTypeList(const SecurityDescriptorView&, const Token&, std::uint32_t,
+                                    const ObjectTypeList&, TypeListAccess&);
+  std::vector<Node> nodes_;
+  std::uint32_t desired_ = 0;
+  std::uint32_t unevaluated_ = 0;
+  bool nullDacl_ = false;
+};
+
+// Does `token` hold `desired` on each node of `list` for the object described by `sd`? The
+// second form reuses `out`'s storage (no allocation once it is large enough).
+TypeListAccess checkAccessByTypeList(const SecurityDescriptorView& sd, const Token& token,
+                                     std::uint32_t desired, const ObjectTypeList& list);
+void checkAccessByTypeList(const SecurityDescriptorView& sd, const Token& token,
+                           std::uint32_t desired, const ObjectTypeList& list, TypeListAccess& out);
 
 }  // namespace adcheck::security

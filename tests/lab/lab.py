@@ -625,6 +625,20 @@ class Populator:
             for o in objects:
                 if o.get("device_container") or o.get("devices"):
                     self.add_devices(o)
+        with step("access-check oracle groups"):
+            self.add_access_oracle_groups()
+
+    def add_access_oracle_groups(self):
+        """The manifest's 'access_oracle' groups (issue 14): each gets its case's ACEs first in its
+        DACL. Last, so nothing later (SDProp simulation, inheritance) touches them."""
+        spec = self.manifest.get("access_oracle")
+        if not spec:
+            return
+        for c in spec["cases"]:
+            dn = self.dn_for(spec["parent"], "CN", c["cn"])
+            self.add({"dn": dn, "objectClass": "group", "sAMAccountName": c["cn"],
+                      "groupType": str(GROUP_TYPES["global"])})
+            self.prepend_aces(dn, [self.res(a) for a in c["aces"]])
 
     def exchange_config(self, policies):
         for dn in [EXCHANGE_ROOT, self.org_dn, self.policies_dn, "CN=Administrative Groups," + self.org_dn,

@@ -717,4 +717,21 @@ Result<std::uint64_t> Session::count(std::string_view base, std::string_view fil
   return n;
 }
 
+// Self-contained on purpose (no shared helpers beyond errorFromHandle): ldap_whoami_s is
+// synchronous and bounded by LDAP_OPT_TIMEOUT, set at connect.
+Result<std::string> Session::whoAmI() {
+  struct berval* authzid = nullptr;
+  const int rc = ldap_whoami_s(impl_->ld.get(), &authzid, nullptr, nullptr);
+  if (rc != LDAP_SUCCESS) {
+    if (authzid != nullptr) ber_bvfree(authzid);
+    return fail(impl_->errorFromHandle("who am I", {}, rc));
+  }
+  std::string out;
+  if (authzid != nullptr) {
+    if (authzid->bv_val != nullptr) out.assign(authzid->bv_val, authzid->bv_len);
+    ber_bvfree(authzid);
+  }
+  return out;
+}
+
 }  // namespace adcheck::ldap

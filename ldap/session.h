@@ -111,6 +111,11 @@ class Session {
   // when unknown.
   std::string boundName() const;
 
+  // The identity the server bound this connection to, by the "Who am I?" extended operation
+  // (RFC 4532): "u:CORP\\alice" (AD and Samba), "dn:CN=...", or "" for anonymous. The server's
+  // answer, not the name the client typed.
+  Result<std::string> whoAmI();
+
   // Read once per session, then cached.
   Result<RootDse> rootDse();
 

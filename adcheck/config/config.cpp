@@ -167,6 +167,9 @@ const std::vector<KeySpec>& keySpecs() {
       {"web", "session_minutes", intField(1, 10080, [](Config& c) -> int& { return c.web.session_minutes; })},
       {"web", "access_log", stringField([](Config& c) -> std::string& { return c.web.access_log; })},
       {"web", "audit_log", stringField([](Config& c) -> std::string& { return c.web.audit_log; })},
+      {"web", "trusted_proxies",
+       listField(false, [](Config& c) -> std::vector<std::string>& { return c.web.trusted_proxies; })},
+      {"web", "cookie_secure", boolField([](Config& c) -> bool& { return c.web.cookie_secure; })},
       {"schedule", "interval",
        [](Config& c, const std::string& v) -> std::optional<std::string> {
          if (v.empty() || v == "0") {

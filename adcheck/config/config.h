@@ -59,6 +59,9 @@ struct WebConfig {
   int session_minutes = 480;
   std::string access_log;         // JSON lines per request; "" off, "-" standard error
   std::string audit_log = "-";    // JSON lines: logins, scans started, exceptions changed
+  // Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For / -Proto are believed.
+  std::vector<std::string> trusted_proxies;
+  bool cookie_secure = false;  // Secure cookie and HSTS although the connection to us is plain
 };
 
 struct ScheduleConfig {

@@ -682,7 +682,7 @@ class Populator:
                         "servicePrincipalName": ["HOST/%s.%s" % (host, DNS_DOMAIN), "HOST/" + host.upper()]})
         else:
             parts = o["cn"].split(" ", 1)
-            msg.update({"userPrincipalName": "%s@%s" % (sam, DNS_DOMAIN), "displayName": o["cn"],
+            msg.update({"userPrincipalName": o.get("upn", "%s@%s" % (sam, DNS_DOMAIN)), "displayName": o["cn"],
                         "givenName": parts[0], "sn": parts[-1]})
         if o.get("mailbox"):
             self.mailbox_attrs(sam, msg)

@@ -46,38 +46,51 @@ HttpResult<Response> login(App& app, const Request& req) {
   ldap::Secret secret(std::move(*password));
   (*body)->remove("password");
 
-  if (auto wait = app.throttle().retryAfter(*user, req.client)) {
+  const auto& cfg = app.config();
+  // The local admin is throttled per client only: a bucket for the name would let anyone on the
+  // network lock the admin out for good. AD accounts count per canonical account and per client.
+  const bool local_admin = !cfg.web.admin_user.empty() && *user == cfg.web.admin_user;
+  const std::string account = local_admin ? std::string() : canonicalAccount(*user, cfg.directory);
+  // Reserved before the password is checked: concurrent attempts cannot pass the limit together.
+  auto ticket = app.throttle().reserve(account, req.client);
+  if (!ticket) {
     Poco::JSON::Object::Ptr f = new Poco::JSON::Object;
     f->set("reason", "throttled");
     app.audit("login-refused", *user, req.client, f);
-    HttpError e{429, "too-many-requests", "too many failed logins; try again in " + std::to_string(*wait) + " s",
-                "wait, or ask an administrator to check the account", *wait};
+    HttpError e{429, "too-many-requests", "too many failed logins; try again in " + std::to_string(ticket.error()) + " s",
+                "wait, or ask an administrator to check the account", ticket.error()};
     return std::unexpected(e);
   }
 
-  const auto& cfg = app.config();
   HttpResult<AuthIdentity> who = std::unexpected(HttpError{401, "unauthenticated", std::string(kBadCredentialsMessage), "", {}});
   std::string detail;
-  if (!cfg.web.admin_user.empty() && *user == cfg.web.admin_user) {
+  if (local_admin) {
     auto ok = verifyPassword(secret.reveal(), cfg.web.admin_password_hash);
     if (ok && *ok) who = AuthIdentity{*user, *user, Role::kAdmin};
     else detail = ok ? "wrong password for the local admin" : ok.error().toString();
-  } else if (!cfg.directory.uris.empty()) {
-    who = authenticateLdap(cfg, *user, secret, detail);
+  } else if (app.loginDirectory() != nullptr) {
+    if (auto directory = app.loginDirectory()->get(); !directory) {
+      detail = directory.error().toString();
+      who = httpFail(directory.error().code == ErrorCode::kConfig ? 500 : 503,
+                     directory.error().code == ErrorCode::kConfig ? "internal" : "unavailable",
+                     "AD login cannot read the directory's groups now", "the server log has the reason");
+    } else {
+      who = authenticateLdap(cfg, *directory, *user, secret, detail);
+    }
   } else {
     detail = "no AD login configured ([directory] uri) and not the local admin";
   }
   secret.wipe();
   if (!who) {
     // A server-side problem (503/500) is not the user's failure: it does not count for throttling.
-    if (who.error().status == 401 || who.error().status == 403) app.throttle().recordFailure(*user, req.client);
+    if (who.error().status != 401 && who.error().status != 403) app.throttle().cancel(*ticket);
     Poco::JSON::Object::Ptr f = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
     f->set("status", who.error().status);
     f->set("reason", detail);
     app.audit("login-failed", *user, req.client, f);
     return std::unexpected(who.error());
   }
-  app.throttle().recordSuccess(*user);
+  app.throttle().succeeded(*ticket);
   Caller c = app.sessions().create(who->user, who->displayName, who->role);
   Poco::JSON::Object::Ptr f = new Poco::JSON::Object;
   f->set("role", std::string(roleName(c.role)));

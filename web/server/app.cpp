@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "web/server/assets.h"
+#include "web/server/auth_ldap.h"
 #include "web/server/auth_local.h"
 #include "web/server/json_views.h"
 #include "web/server/objects.h"
@@ -46,8 +47,22 @@ Result<std::unique_ptr<App>> App::create(AppOptions options) {
   if (web.admin_user.empty() != web.admin_password_hash.empty())
     return fail(ErrorCode::kConfig, "[web] admin_user and admin_password_hash go together: set both or neither",
                 "adcheck hash-password prints a hash");
+  auto proxies = TrustedProxies::parse(web.trusted_proxies);
+  if (!proxies) return fail(proxies.error());
   std::unique_ptr<App> app(new App(std::move(options)));
   const auto& cfg = app->options_.config;
+  app->proxies_ = std::move(*proxies);
+  if (!cfg.directory.uris.empty()) {
+    // Role groups are resolved now, so a missing or ambiguous one stops the start with its name;
+    // an unreachable directory is only a warning (AD login retries at the next login).
+    app->loginDirectory_ = std::make_unique<LoginDirectoryCache>(cfg);
+    if (auto d = app->loginDirectory_->get(); !d) {
+      if (d.error().code == ErrorCode::kConfig) return fail(d.error());
+      std::cerr << "adcheck serve: warning: AD login cannot read the directory now (retried at the next "
+                   "login): "
+                << d.error().toString() << "\n";
+    }
+  }
   auto store_options = store::sqliteOptions(cfg.store);
   // Create (and migrate) the store once, so readers can open it without creating anything.
   {
@@ -214,6 +229,11 @@ Response App::route(const Request& request, std::string& user) {
   // Client-side routing: every other page path gets the application.
   Response r = serveAsset(request, "index.html");
   return r;
+}
+
+void App::applyForwarded(Request& request) const {
+  proxies_.apply(request);
+  if (options_.config.web.cookie_secure) request.secure = true;
 }
 
 Response App::handle(const Request& request, std::string& user) {

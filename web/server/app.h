@@ -17,6 +17,7 @@
 #include "adcheck/store/sqlite_store.h"
 #include "web/server/http_util.h"
 #include "web/server/json_log.h"
+#include "web/server/proxy.h"
 #include "web/server/response_cache.h"
 #include "web/server/router.h"
 #include "web/server/scan_job.h"
@@ -26,6 +27,7 @@
 namespace adcheck::web {
 
 class ObjectExplainer;  // api_objects.cpp
+class LoginDirectoryCache;  // auth_ldap.h
 
 struct AppOptions {
   config::Config config;
@@ -70,6 +72,9 @@ class App {
 
   // One request, end to end. `user` receives the caller's name for the access log.
   Response handle(const Request& request, std::string& user);
+  // Behind a trusted proxy ([web] trusted_proxies): the forwarded client address and scheme;
+  // [web] cookie_secure. The socket layer calls this before handle() and logging.
+  void applyForwarded(Request& request) const;
 
   // Starts the scheduler (if configured); stop() interrupts a running scan and stops it.
   void start();
@@ -80,6 +85,8 @@ class App {
   StorePool& stores() { return *stores_; }
   SessionStore& sessions() { return *sessions_; }
   LoginThrottle& throttle() { return *throttle_; }
+  // The domain and the role groups' SIDs for AD login; null without [directory] uri.
+  LoginDirectoryCache* loginDirectory() { return loginDirectory_.get(); }
   ScanJob& job() { return *job_; }
   ObjectExplainer& explainer() { return *explainer_; }
   Poco::JSON::Object::Ptr scheduleJson() const;
@@ -104,6 +111,8 @@ class App {
   std::unique_ptr<StorePool> stores_;
   std::unique_ptr<SessionStore> sessions_;
   std::unique_ptr<LoginThrottle> throttle_;
+  std::unique_ptr<LoginDirectoryCache> loginDirectory_;
+  TrustedProxies proxies_;
   std::unique_ptr<JsonLog> accessLog_;
   std::unique_ptr<JsonLog> auditLog_;
   std::unique_ptr<ScanJob> job_;

@@ -43,6 +43,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     }
     std::string user;
     Response resp = read(in, req);
+    app_.applyForwarded(req);  // [web] trusted_proxies, cookie_secure
     if (resp.status == 0) resp = app_.handle(req, user);
     else addSecurityHeaders(resp, secure_);
     send(out, req, resp);

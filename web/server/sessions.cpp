@@ -71,43 +71,83 @@ std::string lower(std::string s) {
 LoginThrottle::LoginThrottle(std::chrono::seconds window, Clock clock)
     : window_(window), clock_(std::move(clock)) {}
 
-std::optional<int> LoginThrottle::blockedFor(std::deque<std::time_t>& failures, std::time_t now) const {
-  while (!failures.empty() && failures.front() + window_.count() <= now) failures.pop_front();
+std::optional<int> LoginThrottle::blockedFor(Bucket& failures, std::time_t now) const {
+  while (!failures.empty() && failures.front().at + window_.count() <= now) failures.pop_front();
   if (static_cast<int>(failures.size()) < kMaxFailures) return std::nullopt;
   // Blocked until the oldest failure that keeps the count at the limit leaves the window.
-  const std::time_t until = failures[failures.size() - kMaxFailures] + window_.count();
+  const std::time_t until = failures[failures.size() - kMaxFailures].at + window_.count();
   return static_cast<int>(std::max<std::time_t>(1, until - now));
 }
 
-std::optional<int> LoginThrottle::retryAfter(const std::string& user, const std::string& client) {
-  std::lock_guard lock(mutex_);
-  const std::time_t now = clock_();
+std::optional<int> LoginThrottle::blockedLocked(const std::string& account,
+                                                const std::string& client, std::time_t now) {
   std::optional<int> wait;
-  if (auto it = byUser_.find(lower(user)); it != byUser_.end()) wait = blockedFor(it->second, now);
+  if (!account.empty())
+    if (auto it = byAccount_.find(lower(account)); it != byAccount_.end())
+      wait = blockedFor(it->second, now);
   if (auto it = byClient_.find(client); it != byClient_.end())
     if (auto w = blockedFor(it->second, now); w && (!wait || *w > *wait)) wait = w;
   return wait;
 }
 
+void LoginThrottle::addLocked(const std::string& account, const std::string& client,
+                              std::uint64_t id, std::time_t now) {
+  // Random user names must not grow the maps without bound.
+  if (byAccount_.size() + byClient_.size() > 10000) prune(now);
+  if (!account.empty()) byAccount_[lower(account)].push_back({now, id});
+  byClient_[client].push_back({now, id});
+}
+
+void LoginThrottle::dropAttempt(std::map<std::string, Bucket>& buckets, const std::string& key,
+                                std::uint64_t id) {
+  auto it = buckets.find(key);
+  if (it == buckets.end()) return;
+  std::erase_if(it->second, [&](const Attempt& a) { return a.id == id; });
+  if (it->second.empty()) buckets.erase(it);
+}
+
+std::expected<LoginThrottle::Ticket, int> LoginThrottle::reserve(const std::string& account,
+                                                                  const std::string& client) {
+  std::lock_guard lock(mutex_);
+  const std::time_t now = clock_();
+  if (auto wait = blockedLocked(account, client, now)) return std::unexpected(*wait);
+  Ticket t{nextId_++, account, client};
+  addLocked(account, client, t.id, now);
+  return t;
+}
+
+void LoginThrottle::succeeded(const Ticket& ticket) {
+  std::lock_guard lock(mutex_);
+  if (!ticket.account.empty()) byAccount_.erase(lower(ticket.account));
+  dropAttempt(byClient_, ticket.client, ticket.id);
+}
+
+void LoginThrottle::cancel(const Ticket& ticket) {
+  std::lock_guard lock(mutex_);
+  if (!ticket.account.empty()) dropAttempt(byAccount_, lower(ticket.account), ticket.id);
+  dropAttempt(byClient_, ticket.client, ticket.id);
+}
+
+std::optional<int> LoginThrottle::retryAfter(const std::string& account, const std::string& client) {
+  std::lock_guard lock(mutex_);
+  return blockedLocked(account, client, clock_());
+}
+
 void LoginThrottle::prune(std::time_t now) {
-  for (auto* m : {&byUser_, &byClient_})
+  for (auto* m : {&byAccount_, &byClient_})
     std::erase_if(*m, [&](auto& kv) {
-      return kv.second.empty() || kv.second.back() + window_.count() <= now;
+      return kv.second.empty() || kv.second.back().at + window_.count() <= now;
     });
 }
 
-void LoginThrottle::recordFailure(const std::string& user, const std::string& client) {
+void LoginThrottle::recordFailure(const std::string& account, const std::string& client) {
   std::lock_guard lock(mutex_);
-  const std::time_t now = clock_();
-  // Random user names must not grow the maps without bound.
-  if (byUser_.size() + byClient_.size() > 10000) prune(now);
-  byUser_[lower(user)].push_back(now);
-  byClient_[client].push_back(now);
+  addLocked(account, client, nextId_++, clock_());
 }
 
-void LoginThrottle::recordSuccess(const std::string& user) {
+void LoginThrottle::recordSuccess(const std::string& account) {
   std::lock_guard lock(mutex_);
-  byUser_.erase(lower(user));
+  byAccount_.erase(lower(account));
 }
 
 }  // namespace adcheck::web

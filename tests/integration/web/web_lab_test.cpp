@@ -2,6 +2,7 @@
 // ("AdCheck Viewers", "AdCheck Operators"), refused and disabled accounts, throttling, a live scan
 // started by an operator with its progress and the endpoint probe, the explain story read live,
 // and logs that never hold a password. In-process server on a free loopback port.
+#include <Poco/JSON/Object.h>
 #include <Poco/URI.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -35,25 +36,37 @@ class WebLab : public ::testing::Test {
     char tmpl[] = "/tmp/adcheck-web-lab-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
+    ASSERT_NO_FATAL_FAILURE(start(""));
+  }
+  // The configuration with `web` (more [web] lines); App::create's result.
+  Result<std::unique_ptr<App>> makeApp(const std::string& web) {
     // An unreachable endpoint: the probe runs with the scan and reports EP-UNREACHABLE.
     const std::string extra = "[store]\npath = " + dir_ + "/store.sqlite\n[web]\naccess_log = " + dir_ +
-                              "/access.log\naudit_log = " + dir_ + "/audit.log\n[schedule]\ninterval = 0\n" +
+                              "/access.log\naudit_log = " + dir_ + "/audit.log\n" + web +
+                              "[schedule]\ninterval = 0\n" +
                               "[endpoint]\nurls = https://127.0.0.1:1/Microsoft-Server-ActiveSync\ntimeout = 3\n";
     config_ = testing::labConfig(lab_, testing::Identity::kReaderLdaps, extra);
     AppOptions o;
     o.config = config_;
     o.startScheduler = false;
-    auto app = App::create(o);
+    return App::create(o);
+  }
+  void start(const std::string& web) {
+    stop();
+    auto app = makeApp(web);
     ASSERT_TRUE(app) << app.error().toString();
     app_ = std::move(*app);
     auto server = Server::start(*app_, config_.web, "127.0.0.1:0");
     ASSERT_TRUE(server) << server.error().toString();
     server_ = std::move(*server);
   }
-  void TearDown() override {
+  void stop() {
     if (server_) server_->stop();
     if (app_) app_->stop();
+    server_.reset();
+    app_.reset();
   }
+  void TearDown() override { stop(); }
   webtest::Client client() { return webtest::Client("127.0.0.1", server_->port()); }
   std::string password(const std::string& who) { return readFile(lab_.str(who + ".password_file")); }
   std::string passwordOf(const std::string& sam) {
@@ -82,6 +95,95 @@ TEST_F(WebLab, ViewerAndOperatorGetTheirRolesFromAdGroups) {
   // The short name is qualified with the domain of the [directory] user.
   auto short_name = client().login("viewer1", password("viewer"));
   EXPECT_EQ(short_name.status, 200) << short_name.body;
+}
+
+// The identity is the bound one ("Who am I?"), not the first hit of a search by the typed name:
+// pair-a's UPN is pair-b@partner.example (another suffix) and pair-b's is pair-a@partner.example,
+// so a search (|(userPrincipalName=typed)(sAMAccountName=name part)) finds both of them.
+TEST_F(WebLab, TheRoleIsTheBoundAccountsEvenWhenAnotherAccountsNameCollides) {
+  auto a = client().login("pair-b@partner.example", passwordOf("pair-a"));
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.json()->getValue<std::string>("role"), "viewer") << a.body;
+  EXPECT_EQ(a.json()->getValue<std::string>("displayName"), "Paula Paira");
+  EXPECT_EQ(a.json()->getValue<std::string>("user"), "pair-b@partner.example");
+  auto b = client().login("pair-a@partner.example", passwordOf("pair-b"));
+  ASSERT_EQ(b.status, 200) << b.body;
+  EXPECT_EQ(b.json()->getValue<std::string>("role"), "operator") << b.body;
+  EXPECT_EQ(b.json()->getValue<std::string>("displayName"), "Bert Pairb");
+  // The NetBIOS form of the same accounts.
+  auto nb = client().login(lab_.str("netbios") + "\\pair-a", passwordOf("pair-a"));
+  ASSERT_EQ(nb.status, 200) << nb.body;
+  EXPECT_EQ(nb.json()->getValue<std::string>("displayName"), "Paula Paira");
+  EXPECT_EQ(nb.json()->getValue<std::string>("role"), "viewer");
+}
+
+TEST_F(WebLab, AnotherNetbiosDomainIsRefusedWithAClearMessage) {
+  auto r = client().login("WRONGDOMAIN\\viewer1", password("viewer"));
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_NE(r.errorMessage().find("'WRONGDOMAIN' is not this directory's (" + lab_.str("netbios") + ")"),
+            std::string::npos)
+      << r.errorMessage();
+  EXPECT_TRUE(r.header("Set-Cookie").empty());
+  auto ok = client().login(lab_.str("netbios") + "\\viewer1", password("viewer"));
+  EXPECT_EQ(ok.status, 200) << ok.body;
+}
+
+// A delegated OU admin can create a group with the CN "AdCheck Operators" in his OU; it grants
+// nothing, because the configured name is a sAMAccountName matching exactly one group.
+TEST_F(WebLab, AGroupWithTheSameCnInAnotherOuGrantsNothing) {
+  auto r = client().login("web-ou-admin", passwordOf("web-ou-admin"));
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(r.errorCode(), "forbidden");
+}
+
+TEST_F(WebLab, RoleGroupsBySidAndDn) {
+  // Domain Users (RID 513, everyone's primary group) by SID makes the reader a viewer; the
+  // operators' group by DN.
+  ASSERT_NO_FATAL_FAILURE(start("viewer_groups = " + lab_.str("domain_sid") + "-513\noperator_groups = CN=AdCheck Operators,OU=Groups,OU=Lab," +
+        lab_.str("base_dn") + "\n"));
+  auto reader = client().login(lab_.str("reader.user"), password("reader"));
+  ASSERT_EQ(reader.status, 200) << reader.body;
+  EXPECT_EQ(reader.json()->getValue<std::string>("role"), "viewer");
+  auto op = client().login(lab_.str("operator.user"), password("operator"));
+  ASSERT_EQ(op.status, 200) << op.body;
+  EXPECT_EQ(op.json()->getValue<std::string>("role"), "operator");
+}
+
+TEST_F(WebLab, AMissingOrCnOnlyGroupStopsTheStartNamingIt) {
+  stop();
+  // "Tier0 Admins" is that group's CN; its sAMAccountName is Tier0-Admins.
+  auto cn = makeApp("operator_groups = Tier0 Admins\n");
+  ASSERT_FALSE(cn);
+  EXPECT_NE(cn.error().message.find("[web] operator_groups 'Tier0 Admins' matches no group"), std::string::npos)
+      << cn.error().message;
+  auto dn = makeApp("viewer_groups = CN=Vera Viewer,OU=IT,OU=Lab," + lab_.str("base_dn") + "\n");
+  ASSERT_FALSE(dn);
+  EXPECT_NE(dn.error().message.find("not a group"), std::string::npos) << dn.error().message;
+  auto sid = makeApp("viewer_groups = " + lab_.str("domain_sid") + "-999999\n");
+  ASSERT_FALSE(sid);
+  EXPECT_NE(sid.error().message.find("matches no group"), std::string::npos) << sid.error().message;
+}
+
+TEST_F(WebLab, OneThrottleBucketPerAccountWhateverTheSpellingAndClient) {
+  ASSERT_NO_FATAL_FAILURE(start("trusted_proxies = 127.0.0.1\n"));
+  auto from = [&](const std::string& ip, const std::string& user, const std::string& pw) {
+    Poco::JSON::Object o;
+    o.set("username", user);
+    o.set("password", pw);
+    std::ostringstream body;
+    o.stringify(body);
+    return client().call("POST", "/api/v1/login", body.str(), {{"X-Forwarded-For", ip}});
+  };
+  const std::string nb = lab_.str("netbios");
+  const std::string names[] = {"viewer1", nb + "\\viewer1", "VIEWER1@" + lab_.str("viewer.user").substr(8), "Viewer1",
+                               "viewer1@" + lab_.str("viewer.user").substr(8)};
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(from("203.0.113." + std::to_string(i + 1), names[i], "wrong-password").status, 401) << names[i];
+  // Blocked for the account, from any client; another account from the same client goes on.
+  EXPECT_EQ(from("203.0.113.50", "viewer1", password("viewer")).status, 429);
+  EXPECT_EQ(from("203.0.113.1", lab_.str("operator.user"), password("operator")).status, 200);
+  const std::string audit = readFile(dir_ + "/audit.log");
+  EXPECT_NE(audit.find("\"client\":\"203.0.113.50\""), std::string::npos) << audit;
 }
 
 TEST_F(WebLab, AnAccountInNoConfiguredGroupIsRefused) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <set>
@@ -49,7 +50,7 @@ class WebServer : public ::testing::Test {
     dir_ = tmpl;
     config_.store.path = dir_ + "/store.sqlite";
     config_.web.admin_user = "admin";
-    config_.web.admin_password_hash = hashPassword(kPassword, 1000);
+    config_.web.admin_password_hash = hashPassword(kPassword, iterations_);
     config_.web.access_log = dir_ + "/access.log";
     config_.web.audit_log = dir_ + "/audit.log";
     config_.directory.uris.clear();
@@ -96,6 +97,7 @@ class WebServer : public ::testing::Test {
   std::unique_ptr<Server> server_;
   std::unique_ptr<webtest::Client> client_;
   std::time_t clockOffset_ = 0;
+  int iterations_ = 1000;
 };
 
 TEST_F(WebServer, EveryApiRouteWithoutASessionIs401) {
@@ -159,6 +161,122 @@ TEST_F(WebServer, FiveFailuresThrottleWith429AndRetryAfter) {
   EXPECT_GT(std::stoi(r.header("Retry-After")), 0);
   clockOffset_ = 15 * 60 + 1;  // the window passes
   EXPECT_EQ(fresh().login("admin", kPassword).status, 200);
+}
+
+std::size_t countOf(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
+  return n;
+}
+
+TEST_F(WebServer, ConcurrentWrongLoginsGetExactlyFiveTries) {
+  // A slower hash widens the window between the check and the count (the race needed one).
+  stopServer();
+  iterations_ = 100000;
+  start(false);
+  constexpr int kAttempts = 50;
+  std::atomic<int> unauthorized{0}, throttled{0}, other{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kAttempts; ++i)
+    threads.emplace_back([&] {
+      while (!go) std::this_thread::yield();
+      const int status = fresh().login("admin", kWrongPassword).status;
+      (status == 401 ? unauthorized : status == 429 ? throttled : other)++;
+    });
+  go = true;
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(unauthorized.load(), 5);
+  EXPECT_EQ(throttled.load(), kAttempts - 5);
+  EXPECT_EQ(other.load(), 0);
+  // Exactly five reached the password check (each one a login-failed line).
+  const std::string audit = readFile(dir_ + "/audit.log");
+  EXPECT_EQ(countOf(audit, "\"event\":\"login-failed\""), 5u) << audit.substr(0, 2000);
+  EXPECT_EQ(countOf(audit, "\"event\":\"login-refused\""), static_cast<std::size_t>(kAttempts - 5));
+}
+
+TEST_F(WebServer, BehindATrustedProxyTheForwardedClientIsThrottledAndLogged) {
+  stopServer();
+  config_.web.trusted_proxies = {"127.0.0.1"};
+  start(false);
+  auto from = [&](const std::string& ip, const std::string& password) {
+    Poco::JSON::Object o;
+    o.set("username", "admin");
+    o.set("password", password);
+    std::ostringstream body;
+    o.stringify(body);
+    return fresh().call("POST", "/api/v1/login", body.str(), {{"X-Forwarded-For", ip}});
+  };
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(from("203.0.113.5", kWrongPassword).status, 401);
+  EXPECT_EQ(from("203.0.113.5", kPassword).status, 429);
+  // The local admin is throttled per client: the attacker cannot lock out the real admin.
+  auto admin = from("203.0.113.6", kPassword);
+  EXPECT_EQ(admin.status, 200) << admin.body;
+  const std::string audit = readFile(dir_ + "/audit.log");
+  EXPECT_NE(audit.find("\"client\":\"203.0.113.5\""), std::string::npos) << audit;
+  EXPECT_NE(audit.find("\"client\":\"203.0.113.6\""), std::string::npos) << audit;
+  EXPECT_EQ(audit.find("\"client\":\"127.0.0.1\""), std::string::npos) << audit;
+  const std::string access = readFile(dir_ + "/access.log");
+  EXPECT_NE(access.find("\"client\":\"203.0.113.6\""), std::string::npos) << access;
+}
+
+TEST_F(WebServer, ForwardedHeadersFromAnUntrustedPeerAreIgnored) {
+  // No trusted_proxies: X-Forwarded-For cannot move an attacker to a fresh bucket, and
+  // X-Forwarded-Proto cannot make the cookie Secure.
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(fresh().call("POST", "/api/v1/login", R"({"username":"admin","password":"x"})",
+                           {{"X-Forwarded-For", "198.51.100." + std::to_string(i)}})
+                  .status,
+              401);
+  auto r = fresh().call("POST", "/api/v1/login", R"({"username":"nobody","password":"x"})",
+                        {{"X-Forwarded-For", "198.51.100.99"}, {"X-Forwarded-Proto", "https"}});
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_TRUE(r.header("Strict-Transport-Security").empty());
+  const std::string audit = readFile(dir_ + "/audit.log");
+  EXPECT_EQ(audit.find("198.51.100."), std::string::npos) << audit;
+}
+
+TEST_F(WebServer, TlsProxyGetsSecureCookieAndHsts) {
+  stopServer();
+  config_.web.trusted_proxies = {"127.0.0.0/8"};
+  start(false);
+  auto viaProxy = fresh();
+  Poco::JSON::Object o;
+  o.set("username", "admin");
+  o.set("password", kPassword);
+  std::ostringstream body;
+  o.stringify(body);
+  auto r = viaProxy.call("POST", "/api/v1/login", body.str(),
+                         {{"X-Forwarded-For", "192.0.2.10"}, {"X-Forwarded-Proto", "https"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(viaProxy.lastSetCookie_.find("; Secure"), std::string::npos) << viaProxy.lastSetCookie_;
+  EXPECT_EQ(r.header("Strict-Transport-Security"), "max-age=31536000");
+  // The same proxy forwarding plain http: no Secure flag (cookie_secure is off).
+  auto plain = fresh();
+  ASSERT_EQ(plain.call("POST", "/api/v1/login", body.str(), {{"X-Forwarded-Proto", "http"}}).status, 200);
+  EXPECT_EQ(plain.lastSetCookie_.find("Secure"), std::string::npos) << plain.lastSetCookie_;
+
+  // cookie_secure forces it, for a proxy that sends no X-Forwarded-Proto.
+  stopServer();
+  config_.web.trusted_proxies.clear();
+  config_.web.cookie_secure = true;
+  start(false);
+  auto forced = fresh();
+  auto f = forced.login("admin", kPassword);
+  ASSERT_EQ(f.status, 200) << f.body;
+  EXPECT_NE(forced.lastSetCookie_.find("; Secure"), std::string::npos) << forced.lastSetCookie_;
+  EXPECT_EQ(f.header("Strict-Transport-Security"), "max-age=31536000");
+}
+
+TEST_F(WebServer, BadTrustedProxiesStopTheStartNamingTheKey) {
+  config::Config c = config_;
+  c.web.trusted_proxies = {"proxy.corp.example.com"};
+  AppOptions o;
+  o.config = c;
+  o.startScheduler = false;
+  auto app = App::create(o);
+  ASSERT_FALSE(app);
+  EXPECT_NE(app.error().message.find("trusted_proxies"), std::string::npos) << app.error().message;
 }
 
 TEST_F(WebServer, ExpiredSessionIs401SessionExpired) {

@@ -11,6 +11,7 @@
 #include "web/server/auth_ldap.h"
 #include "web/server/auth_local.h"
 #include "web/server/http_util.h"
+#include "web/server/proxy.h"
 #include "web/server/response_cache.h"
 #include "web/server/router.h"
 #include "web/server/scheduler.h"
@@ -132,6 +133,127 @@ TEST(Throttle, SuccessClearsTheUserNotTheAddress) {
   EXPECT_FALSE(t.retryAfter("u", "b"));
   t.recordFailure("x", "a");  // fifth from address a
   EXPECT_TRUE(t.retryAfter("other", "a"));
+}
+
+TEST(Throttle, ConcurrentReservationsLetExactlyFiveThrough) {
+  // Check and count are one step: 50 attempts at once, exactly kMaxFailures get a ticket.
+  LoginThrottle t;
+  std::atomic<int> tickets{0}, refused{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 50; ++i)
+    threads.emplace_back([&] {
+      while (!go) std::this_thread::yield();
+      if (t.reserve("alice", "192.0.2.1")) ++tickets;
+      else ++refused;
+    });
+  go = true;
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(tickets.load(), LoginThrottle::kMaxFailures);
+  EXPECT_EQ(refused.load(), 50 - LoginThrottle::kMaxFailures);
+}
+
+TEST(Throttle, SuccessAndCancelGiveTheReservationBack) {
+  FakeClock clock;
+  LoginThrottle t(std::chrono::minutes(15), clock.fn());
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(t.reserve("u", "a"));  // four failures
+  auto ok = t.reserve("u", "a");
+  ASSERT_TRUE(ok);
+  t.succeeded(*ok);  // clears u; a keeps its four failures, not this attempt
+  EXPECT_FALSE(t.retryAfter("u", "b"));
+  EXPECT_FALSE(t.retryAfter("other", "a"));
+  auto down = t.reserve("v", "a");  // the fifth from a, but the directory was down
+  ASSERT_TRUE(down);
+  EXPECT_TRUE(t.retryAfter("other", "a"));
+  t.cancel(*down);
+  EXPECT_FALSE(t.retryAfter("other", "a"));
+  ASSERT_TRUE(t.reserve("w", "a"));
+  auto blocked = t.reserve("x", "a");
+  ASSERT_FALSE(blocked);
+  EXPECT_EQ(blocked.error(), 900);
+}
+
+TEST(Throttle, AnEmptyAccountCountsPerClientOnly) {
+  // The local admin: five failures from one client block that client, nobody else.
+  LoginThrottle t;
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(t.reserve("", "198.51.100.1"));
+  EXPECT_FALSE(t.reserve("", "198.51.100.1"));
+  EXPECT_TRUE(t.reserve("", "198.51.100.2"));
+}
+
+TEST(Throttle, OneBucketPerCanonicalAccount) {
+  config::DirectoryConfig dir;
+  dir.user = "svc-adcheck@corp.example.com";
+  EXPECT_EQ(canonicalAccount("alice", dir), "alice");
+  EXPECT_EQ(canonicalAccount("CORP\\Alice", dir), "alice");
+  EXPECT_EQ(canonicalAccount("ALICE@Corp.Example.com", dir), "alice");
+  EXPECT_EQ(canonicalAccount("alice@partner.example", dir), "alice@partner.example");
+  EXPECT_EQ(canonicalAccount("CN=Alice,DC=corp", dir), "cn=alice,dc=corp");
+  LoginThrottle t;
+  const char* names[] = {"alice", "CORP\\alice", "alice@corp.example.com", "Alice", "corp\\ALICE"};
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(t.reserve(canonicalAccount(names[i], dir), "10.0.0." + std::to_string(i)));
+  EXPECT_FALSE(t.reserve(canonicalAccount("alice", dir), "10.0.0.99"));
+  EXPECT_TRUE(t.reserve(canonicalAccount("bob", dir), "10.0.0.99"));
+}
+
+TEST(AdLogin, GroupDnsSplitAtCommasAreJoinedAgain) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(rejoinDistinguishedNames(V{"AdCheck Operators", "CN=Ops", "OU=IT", "DC=corp", "DC=com", "CN=Two",
+                                       "DC=corp", "S-1-5-21-1-2-3-1234"}),
+            (V{"AdCheck Operators", "CN=Ops,OU=IT,DC=corp,DC=com", "CN=Two,DC=corp", "S-1-5-21-1-2-3-1234"}));
+  EXPECT_EQ(rejoinDistinguishedNames(V{"CN=Smith\\", "John", "OU=x", "DC=c", "Viewers"}),
+            (V{"CN=Smith\\,John,OU=x,DC=c", "Viewers"}));
+}
+
+TEST(Proxy, TrustedProxiesParseAddressesAndNetworks) {
+  auto p = TrustedProxies::parse({"127.0.0.1", "10.1.0.0/16", "::1"});
+  ASSERT_TRUE(p) << p.error().toString();
+  EXPECT_TRUE(p->trusts("127.0.0.1"));
+  EXPECT_FALSE(p->trusts("127.0.0.2"));
+  EXPECT_TRUE(p->trusts("10.1.200.3"));
+  EXPECT_FALSE(p->trusts("10.2.0.1"));
+  EXPECT_TRUE(p->trusts("::1"));
+  EXPECT_FALSE(p->trusts("garbage"));
+  for (const std::string bad : {"proxy.example.com", "10.0.0.0/33", "10.0.0.0/", "1.2.3.4/x"}) {
+    auto r = TrustedProxies::parse({bad});
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message.find("[web] trusted_proxies '" + bad + "'"), std::string::npos) << r.error().message;
+  }
+}
+
+TEST(Proxy, ForwardedHeadersAreBelievedOnlyFromTrustedProxies) {
+  auto p = TrustedProxies::parse({"127.0.0.1", "10.0.0.0/8"});
+  ASSERT_TRUE(p);
+  Request r;
+  r.client = "127.0.0.1";
+  // The left part is whatever the client sent; the nearest untrusted hop is the client.
+  r.headers["x-forwarded-for"] = "6.6.6.6, 203.0.113.9, 10.0.0.7";
+  r.headers["x-forwarded-proto"] = "http, https";
+  p->apply(r);
+  EXPECT_EQ(r.client, "203.0.113.9");
+  EXPECT_TRUE(r.secure);
+
+  Request direct;  // not a proxy: the headers are the client's own claims
+  direct.client = "192.0.2.50";
+  direct.headers = r.headers;
+  p->apply(direct);
+  EXPECT_EQ(direct.client, "192.0.2.50");
+  EXPECT_FALSE(direct.secure);
+
+  Request junk;
+  junk.client = "127.0.0.1";
+  junk.headers["x-forwarded-for"] = "<script>, 203.0.113.10:4711";
+  junk.headers["x-forwarded-proto"] = "http";
+  p->apply(junk);
+  EXPECT_EQ(junk.client, "203.0.113.10");
+  EXPECT_FALSE(junk.secure);
+
+  Request none;  // no proxies configured: nothing is believed
+  none.client = "127.0.0.1";
+  none.headers = r.headers;
+  TrustedProxies{}.apply(none);
+  EXPECT_EQ(none.client, "127.0.0.1");
+  EXPECT_FALSE(none.secure);
 }
 
 TEST(Router, MatchesParamsAndTellsNotFoundFrom405) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -24,12 +25,14 @@ namespace adcheck::app {
 namespace {
 
 // SIGINT/SIGTERM are blocked in every thread (they inherit the mask) and taken by sigwait here,
-// so shutdown happens in order: stop accepting, interrupt the scan, store it, exit.
+// so shutdown happens in order: stop accepting, interrupt the scan, store it, exit. SIGHUP
+// (systemctl reload) is taken the same way, so it never kills the server.
 sigset_t blockTermination() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
   return set;
@@ -39,6 +42,21 @@ int waitForTermination(sigset_t set) {
   int sig = 0;
   sigwait(&set, &sig);
   return sig;
+}
+
+// The demo data's folder: --data, else $ADCHECK_DEMO_DATA, else <binary>/../share/adcheck/demo (the
+// installed layout /usr/bin + /usr/share, and the build tree, which copies it there), else the
+// install prefix's data dir. Never a source-tree path: the installed binary must not name one.
+std::string demoDataDir(const std::string* data_arg) {
+  if (data_arg != nullptr) return *data_arg;
+  if (const char* env = std::getenv("ADCHECK_DEMO_DATA"); env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto beside = exe.parent_path().parent_path() / "share/adcheck/demo";
+    if (std::filesystem::exists(beside / "manifest.json", ec)) return beside.string();
+  }
+  return ADCHECK_DATA_DIR "/demo";
 }
 
 struct Running {
@@ -84,7 +102,19 @@ int cmdServe(const Args& args) {
       break;
     }
   std::cout << "adcheck: dashboard at " << r.server->url() << "\n" << std::flush;
-  waitForTermination(mask);
+  // SIGHUP re-reads the file: an invalid one is reported (naming the key) and the running
+  // configuration kept; sessions are untouched. Applying a valid file needs a restart for now.
+  while (waitForTermination(mask) == SIGHUP) {
+    auto reread = config::loadConfig(*cfg);
+    if (!reread) {
+      std::cerr << "adcheck: reload: " << reread.error().message
+                << (reread.error().hint.empty() ? "" : " (" + reread.error().hint + ")")
+                << "; still running on the previous configuration\n";
+    } else {
+      std::cerr << "adcheck: reload: " << *cfg
+                << " is valid; its changes apply at the next restart (systemctl restart adcheck)\n";
+    }
+  }
   shutdown(r);
   return 0;
 }
@@ -96,7 +126,7 @@ int cmdDemo(const Args& args) {
   if (!p.error.empty()) return usageError(p.error);
   if (auto rest = p.rest(); !rest.empty()) return usageError("unexpected argument '" + rest[0] + "'");
   const std::string listen = listen_arg ? *listen_arg : "127.0.0.1:8080";
-  const std::string data = data_arg ? *data_arg : std::string(ADCHECK_SOURCE_DIR) + "/adcheck/demo";
+  const std::string data = demoDataDir(data_arg);
   auto addr = web::parseListen(listen);
   if (!addr) return usageError("--listen: " + addr.error().message);
   if (!addr->loopback) return usageError("the demo listens on loopback only: give --listen 127.0.0.1:PORT");
@@ -108,7 +138,7 @@ int cmdDemo(const Args& args) {
   try {
     std::ifstream in(manifest_path);
     if (!in) return reportError(Error{ErrorCode::kNotFound, "cannot read the demo manifest '" + manifest_path + "'",
-                                      "give the folder of the demo data with --data DIR"});
+                                      "give the folder of the demo data with --data DIR (installed: /usr/share/adcheck/demo)"});
     Poco::JSON::Parser parser;
     auto root = parser.parse(in).extract<Poco::JSON::Object::Ptr>();
     auto list = root->getArray("snapshots");

@@ -60,22 +60,9 @@ log "strings /usr/bin/adcheck | grep <source or build dir>: $leaks lines"
 # 2. The fresh root, mounted as cleanroot.sh does, with the workplace's CA trusted.
 mkdir -p "$root"
 tar -C "$root" -xf "$base_tar"
-if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
-  mkdir -p "$root/usr/local/share/ca-certificates" "$root/etc/ssl/certs"
-  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
-  [[ -f /etc/ssl/certs/ca-certificates.crt ]] && cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
-fi
-printf '127.0.0.1 localhost\n::1 localhost\n' >"$root/etc/hosts"
-for m in proc sys dev dev/pts; do
-  mkdir -p "$root/$m"
-  case $m in
-    proc) mount -t proc proc "$root/proc" ;;
-    sys) mount -t sysfs sys "$root/sys" ;;
-    dev) mount --bind /dev "$root/dev" ;;
-    dev/pts) mount -t devpts devpts "$root/dev/pts" ;;
-  esac
-  mounts+=("$root/$m")
-done
+# shellcheck source=../support/debroot.sh
+source "$repo/tests/support/debroot.sh"
+debroot_prepare "$root"
 base_env=(HOME=/root TERM=dumb LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive
           PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
 inside() { chroot "$root" /usr/bin/env -i "${base_env[@]}" /bin/bash -c "cd /root && $1"; }

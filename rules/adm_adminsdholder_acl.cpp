@@ -153,7 +153,8 @@ extern const Rule kAdmAdminSdHolderAcl{
          "that survives removal from the admin accounts themselves.",
      .remediation = "Remove the ACE from AdminSDHolder and from every protected object.",
      .references = {"MS-ADTS 3.1.1.6.1 AdminSDHolder",
-                    "PingCastle P-ExchangeAdminSDHolder / P-AdminSDHolder"}},
+                    "PingCastle P-ExchangeAdminSDHolder / P-AdminSDHolder"},
+     .inputs = {"adminsdholder"}},
     nullptr, evaluate};
 
 }  // namespace adcheck::rules

@@ -62,7 +62,8 @@ extern const Rule kAdmOrphanedAdminCount{
          "dSHeuristics exclusions, and dates the change from replication metadata when readable.",
      .remediation = std::string_view(kRemediation),
      .references = {"MS-ADTS 3.1.1.6.1.2 Protected Objects",
-                    "AskDS: Five common questions about AdminSdHolder and SDProp"}},
+                    "AskDS: Five common questions about AdminSdHolder and SDProp"},
+     .inputs = {"user:adminCount", "user:primaryGroupID", "groups:member"}},
     evaluateUser, evaluateGroups};
 
 }  // namespace adcheck::rules

@@ -48,7 +48,8 @@ extern const Rule kAdmSdpropExclusions{
          "permissions (ActiveSync works for them) but lose the protection against delegated "
          "takeover; it changes which accounts adcheck considers protected.",
      .remediation = "Keep the exclusion only when deliberate; otherwise reset the character to 0.",
-     .references = {"MS-ADTS 3.1.1.6.1.4 dwAdminSDExMask", "MS-ADTS 6.1.1.2.4.1.2 dSHeuristics"}},
+     .references = {"MS-ADTS 3.1.1.6.1.4 dwAdminSDExMask", "MS-ADTS 6.1.1.2.4.1.2 dSHeuristics"},
+     .inputs = {"dsheuristics"}},
     nullptr, evaluate};
 
 }  // namespace adcheck::rules

@@ -60,6 +60,9 @@ std::string catalogueJson() {
     Poco::JSON::Array::Ptr refs = new Poco::JSON::Array;
     for (auto ref : m.references) refs->add(str(ref));
     o->set("references", refs);
+    Poco::JSON::Array::Ptr inputs = new Poco::JSON::Array;
+    for (auto in : m.inputs) inputs->add(str(in));
+    o->set("inputs", inputs);  // what the scan account must read (coverage)
     rules.add(o);
   }
   std::ostringstream out;

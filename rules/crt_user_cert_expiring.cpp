@@ -85,7 +85,9 @@ extern const Rule kCrtUserCertExpiring{
                   "in userCertificate must be valid; once expired, the phone stops syncing. "
                   "adcheck warns [rules] cert_expiry_days (default 30) ahead.",
      .remediation = "Renew and republish the certificate; remove expired values.",
-     .references = {"RFC 5280", "Exchange ActiveSync certificate-based authentication"}},
+     .references = {"RFC 5280", "Exchange ActiveSync certificate-based authentication"},
+     .inputs = {"user:userCertificate", "user:homeMDB", "user:msExchMailboxGuid",
+                "user:msExchOmaAdminWirelessEnable"}},
     evaluate, nullptr};
 
 }  // namespace adcheck::rules

@@ -48,7 +48,8 @@ extern const Rule kDlgConstrainedHttp{
                   "account can act as any user towards those services; with protocol transition "
                   "it needs no user credentials at all.",
      .remediation = "Limit the SPN list; avoid protocol transition where possible.",
-     .references = {"MS-SFU", "MS-ADTS 2.2.16 userAccountControl"}},
+     .references = {"MS-SFU", "MS-ADTS 2.2.16 userAccountControl"},
+     .inputs = {"user:msDS-AllowedToDelegateTo"}},
     evaluate, nullptr};
 
 }  // namespace adcheck::rules

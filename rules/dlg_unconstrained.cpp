@@ -35,7 +35,8 @@ extern const Rule kDlgUnconstrained{
                   "authenticates to the account hand it a forwardable TGT. Whoever controls "
                   "the account can impersonate them anywhere, domain admins included.",
      .remediation = "Use constrained or resource-based constrained delegation instead.",
-     .references = {"MS-ADTS 2.2.16 userAccountControl", "PingCastle P-UnconstrainedDelegation"}},
+     .references = {"MS-ADTS 2.2.16 userAccountControl", "PingCastle P-UnconstrainedDelegation"},
+     .inputs = {"user:userAccountControl", "user:primaryGroupID"}},
     evaluate, nullptr};
 
 }  // namespace adcheck::rules

@@ -101,7 +101,8 @@ extern const Rule kEasDeviceRightsMissing{
                     "not-granted (restore the domain-root ACE, e.g. Setup /PrepareDomain).",
      .references = {"MSExchange ActiveSync event 1053",
                     "Exchange 2013 deployment permissions reference (Prepare Domain)",
-                    "MS-DTYP 2.5.3.2 Access Check Algorithm"}},
+                    "MS-DTYP 2.5.3.2 Access Check Algorithm"},
+     .inputs = {"user:nTSecurityDescriptor", "user:homeMDB", "user:msExchMailboxGuid"}},
     evaluate, nullptr};
 
 }  // namespace adcheck::rules

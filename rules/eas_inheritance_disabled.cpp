@@ -44,7 +44,8 @@ extern const Rule kEasInheritanceDisabled{
          "instead, since their inheritance comes back off within the hour.",
      .remediation = "Re-enable inheritance on the user; if adminCount=1 remains from a former "
                     "admin membership, clear it first.",
-     .references = {"MS-DTYP 2.4.6 SECURITY_DESCRIPTOR (SE_DACL_PROTECTED)"}},
+     .references = {"MS-DTYP 2.4.6 SECURITY_DESCRIPTOR (SE_DACL_PROTECTED)"},
+     .inputs = {"user:nTSecurityDescriptor", "groups:member"}},
     evaluate, nullptr};
 
 }  // namespace adcheck::rules

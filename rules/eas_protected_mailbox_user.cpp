@@ -40,7 +40,9 @@ extern const Rule kEasProtectedMailboxUser{
          "group, honouring dSHeuristics exclusions.",
      .remediation = "Separate admin and mail accounts; do not grant rights on AdminSDHolder.",
      .references = {"MS-ADTS 3.1.1.6.1 AdminSDHolder / Protected Objects",
-                    "Appendix C: Protected Accounts and Groups in Active Directory"}},
+                    "Appendix C: Protected Accounts and Groups in Active Directory"},
+     .inputs = {"user:homeMDB", "user:msExchMailboxGuid", "user:msExchOmaAdminWirelessEnable",
+                "user:primaryGroupID", "groups:member"}},
     evaluate, nullptr};
 
 }  // namespace adcheck::rules

@@ -35,7 +35,8 @@ extern const EndpointRule kEpCertExpired{
      .appliesTo = "[endpoint] urls: the leaf and each intermediate as sent",
      .rationale = "Devices refuse an expired certificate and stop synchronising.",
      .remediation = "Renew the certificate.",
-     .references = {"RFC 5280 4.1.2.5", "SPEC 8"}},
+     .references = {"RFC 5280 4.1.2.5", "SPEC 8"},
+     .inputs = {}},
     evaluate};
 
 }  // namespace adcheck::rules

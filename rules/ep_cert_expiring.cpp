@@ -37,7 +37,8 @@ extern const EndpointRule kEpCertExpiring{
      .appliesTo = "[endpoint] urls: the leaf and each intermediate as sent",
      .rationale = "Renewing in time avoids every device failing on the same day.",
      .remediation = "Renew the certificate before it expires.",
-     .references = {"SPEC 8"}},
+     .references = {"SPEC 8"},
+     .inputs = {}},
     evaluate};
 
 }  // namespace adcheck::rules

@@ -30,7 +30,8 @@ extern const EndpointRule kEpChainIncomplete{
      .rationale = "Windows Phone and older devices do not fetch missing intermediates (AIA); a "
                   "chain that only verifies after fetching breaks them while iOS and Android cope.",
      .remediation = "Send the full chain: install the intermediates where TLS terminates.",
-     .references = {"SPEC 8", "RFC 5246 7.4.2 (certificate_list)"}},
+     .references = {"SPEC 8", "RFC 5246 7.4.2 (certificate_list)"},
+     .inputs = {}},
     evaluate};
 
 }  // namespace adcheck::rules

@@ -27,7 +27,8 @@ extern const EndpointRule kEpHostnameMismatch{
      .rationale = "Devices refuse (or ask users to accept) a certificate that does not name the "
                   "server, which trains users to accept interception.",
      .remediation = "Put the ActiveSync host name in the certificate's subjectAltName.",
-     .references = {"RFC 6125", "SPEC 8"}},
+     .references = {"RFC 6125", "SPEC 8"},
+     .inputs = {}},
     evaluate};
 
 }  // namespace adcheck::rules

@@ -65,7 +65,8 @@ extern const EndpointRule kEpHttpStatus{
                   "anything else means a missing virtual directory, a fault or a policy that "
                   "devices will trip over.",
      .remediation = "Follow the explanation of the status in the finding.",
-     .references = {"MS-ASHTTP", "SPEC 8"}},
+     .references = {"MS-ASHTTP", "SPEC 8"},
+     .inputs = {}},
     evaluate};
 
 }  // namespace adcheck::rules

@@ -48,7 +48,8 @@ extern const EndpointRule kEpUnreachable{
      .rationale = "When the TCP connection, the TLS handshake or the HTTP exchange fails, no "
                   "device can synchronise through this URL.",
      .remediation = "Fix name resolution, firewall, load balancer or the HTTPS binding.",
-     .references = {"SPEC 8"}},
+     .references = {"SPEC 8"},
+     .inputs = {}},
     evaluate};
 
 }  // namespace adcheck::rules

@@ -37,7 +37,8 @@ extern const Rule kMobBitmaskInvalid{
          "legacy SCMDM flag. Other bits or a negative value come from a script or a bad import; "
          "they make the account's mobile state hard to reason about.",
      .remediation = "Rewrite the value with Set-CASMailbox, or clear it.",
-     .references = {"Exchange MobileFeaturesEnabled enum (AirSyncDisabled = 4, MowaDisabled = 8)"}},
+     .references = {"Exchange MobileFeaturesEnabled enum (AirSyncDisabled = 4, MowaDisabled = 8)"},
+     .inputs = {"user:msExchOmaAdminWirelessEnable"}},
     evaluate, nullptr};
 
 }  // namespace adcheck::rules

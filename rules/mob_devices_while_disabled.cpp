@@ -36,7 +36,8 @@ extern const Rule kMobDevicesWhileDisabled{
                   "msExchActiveSyncDevice objects remain below the user: either the block is "
                   "recent and the devices are stale, or someone expects the phone to work.",
      .remediation = "Remove the partnerships or re-enable ActiveSync, whichever is intended.",
-     .references = {"Set-CASMailbox -ActiveSyncEnabled", "Remove-MobileDevice"}},
+     .references = {"Set-CASMailbox -ActiveSyncEnabled", "Remove-MobileDevice"},
+     .inputs = {"user:msExchOmaAdminWirelessEnable", "devices"}},
     evaluate, nullptr};
 
 }  // namespace adcheck::rules

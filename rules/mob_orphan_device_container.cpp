@@ -36,7 +36,8 @@ extern const Rule kMobOrphanDeviceContainer{
                   "mailbox is gone the container and its devices stay behind, left over from a "
                   "disabled mailbox or a migration.",
      .remediation = "Remove the container after confirming the account will not get a mailbox.",
-     .references = {"Exchange ActiveSync device partnerships in Active Directory"}},
+     .references = {"Exchange ActiveSync device partnerships in Active Directory"},
+     .inputs = {"user:homeMDB", "user:msExchMailboxGuid", "devices"}},
     evaluate, nullptr};
 
 }  // namespace adcheck::rules

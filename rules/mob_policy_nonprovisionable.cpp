@@ -51,7 +51,8 @@ extern const Rule kMobPolicyNonProvisionable{
                   "policy's protections are optional. The default policy (IsDefault 0x1000) "
                   "governs every mailbox without an explicit policy link.",
      .remediation = "Set-MobileDeviceMailboxPolicy -AllowNonProvisionableDevices $false.",
-     .references = {"Set-MobileDeviceMailboxPolicy", "Exchange MobileFlagsDefs"}},
+     .references = {"Set-MobileDeviceMailboxPolicy", "Exchange MobileFlagsDefs"},
+     .inputs = {"policies", "user:msExchMobileMailboxPolicyLink"}},
     nullptr, evaluate};
 
 }  // namespace adcheck::rules

@@ -45,7 +45,8 @@ extern const Rule kMobStaleDevice{
                   "longer syncs. Stale partnerships clutter inventories and keep wipe targets "
                   "that nobody watches.",
      .remediation = "Confirm with Get-MobileDeviceStatistics, then Remove-MobileDevice.",
-     .references = {"Get-MobileDeviceStatistics", "Remove-MobileDevice"}},
+     .references = {"Get-MobileDeviceStatistics", "Remove-MobileDevice"},
+     .inputs = {"devices"}},
     evaluate, nullptr};
 
 }  // namespace adcheck::rules

@@ -29,6 +29,19 @@ struct RuleMeta {
   std::string_view rationale;        // why an administrator should care
   std::string_view remediation;      // what to do (a rule may refine it per finding)
   std::vector<std::string_view> references;
+  // What the rule must read to decide whether it has a finding (issue 14, coverage): every scan
+  // checks that the scan account could read these, and a rule that could not is never shown as
+  // "passed". Identifiers:
+  //   "user:<lDAPDisplayName>"  an attribute of every scanned object (objectClass=user);
+  //                             "user:nTSecurityDescriptor" is the DACL itself (READ_CONTROL);
+  //   "devices"                 ExchangeActiveSyncDevices containers and devices below users;
+  //   "policies"                the msExchMobileMailboxPolicy objects;
+  //   "adminsdholder"           AdminSDHolder's nTSecurityDescriptor;
+  //   "dsheuristics"            dSHeuristics on CN=Directory Service;
+  //   "groups:member"           the groups' membership (SDProp protection).
+  // Only what decides whether a finding exists; what only shapes it (severity, details) is not.
+  // Endpoint rules read no directory input.
+  std::vector<std::string_view> inputs;
 };
 
 using Emit = std::function<void(Finding&&)>;

@@ -43,6 +43,24 @@ TEST(Catalogue, IdsAreUniqueAndEveryRuleIsComplete) {
     EXPECT_NE(findRule(id), nullptr) << id;
 }
 
+// Coverage (issue 14) rests on the declared inputs: a rule without them would always look
+// "complete", whatever the scan account could read.
+TEST(Catalogue, EveryDirectoryRuleDeclaresWellFormedInputs) {
+  const std::set<std::string_view> kWhole = {"devices", "policies", "adminsdholder",
+                                             "dsheuristics", "groups:member"};
+  for (const auto* r : registry()) {
+    EXPECT_FALSE(r->meta.inputs.empty()) << r->meta.id;
+    std::set<std::string_view> seen;
+    for (auto in : r->meta.inputs) {
+      EXPECT_TRUE(seen.insert(in).second) << r->meta.id << " declares " << in << " twice";
+      const bool attribute = in.starts_with("user:") && in.size() > 5;
+      EXPECT_TRUE(attribute || kWhole.contains(in)) << r->meta.id << ": unknown input " << in;
+    }
+  }
+  for (const auto* r : endpointRegistry()) EXPECT_TRUE(r->meta.inputs.empty()) << r->meta.id;
+  EXPECT_EQ(findRule("MOB-STALE-DEVICE")->meta.inputs, std::vector<std::string_view>{"devices"});
+}
+
 TEST(Catalogue, JsonTextAndMarkdownRenderEveryRuleOfBothRegistries) {
   auto json = catalogueJson();
   auto text = catalogueText();

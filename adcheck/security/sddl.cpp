@@ -1,6 +1,8 @@
 #include "adcheck/security/sddl.h"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 
 namespace adcheck::security {
@@ -330,6 +332,188 @@ std::string toSddl(const SecurityDescriptorView& sd, const Sid& domainSid) {
     appendAcl(*s, static_cast<std::uint32_t>(sd.control()) >> 1);
   }
   return out;
+}
+
+namespace {
+
+class SddlParser {
+ public:
+  SddlParser(std::string_view text, const Sid& domainSid) : s_(text), domain_(domainSid) {}
+
+  Result<SecurityDescriptor> run() {
+    SecurityDescriptor sd;
+    sd.control = kSeSelfRelative;
+    while (pos_ < s_.size()) {
+      if (s_.size() - pos_ < 2 || s_[pos_ + 1] != ':') return error("expected O:, G:, D: or S:");
+      const char part = s_[pos_];
+      pos_ += 2;
+      if (part == 'O' || part == 'G') {
+        auto sid = parseSid();
+        if (!sid) return fail(sid.error());
+        (part == 'O' ? sd.owner : sd.group) = *sid;
+      } else if (part == 'D' || part == 'S') {
+        Acl acl;
+        std::uint16_t flags = 0;
+        while (pos_ < s_.size() && s_[pos_] != '(' && !(pos_ + 1 < s_.size() && s_[pos_ + 1] == ':')) {
+          if (s_.substr(pos_, 2) == "AR") {
+            flags |= kSeDaclAutoInheritReq;
+            pos_ += 2;
+          } else if (s_.substr(pos_, 2) == "AI") {
+            flags |= kSeDaclAutoInherited;
+            pos_ += 2;
+          } else if (s_[pos_] == 'P') {
+            flags |= kSeDaclProtected;
+            ++pos_;
+          } else {
+            return error("unknown ACL flag");
+          }
+        }
+        while (pos_ < s_.size() && s_[pos_] == '(') {
+          auto ace = parseAce(part == 'S');
+          if (!ace) return fail(ace.error());
+          if (part == 'D') acl.aces.push_back(std::move(*ace));
+        }
+        if (part == 'D') {
+          sd.control = static_cast<std::uint16_t>(sd.control | flags | kSeDaclPresent);
+          sd.dacl = std::move(acl);
+        }
+      } else {
+        return error("expected O:, G:, D: or S:");
+      }
+    }
+    return sd;
+  }
+
+ private:
+  std::unexpected<Error> error(std::string_view what) const {
+    return fail(ErrorCode::kParse,
+                "SDDL at position " + std::to_string(pos_) + ": " + std::string(what),
+                "the schema's defaultSecurityDescriptor should be plain SDDL");
+  }
+
+  // Up to the next ';' or ')'.
+  std::string_view field() {
+    const auto start = pos_;
+    while (pos_ < s_.size() && s_[pos_] != ';' && s_[pos_] != ')') ++pos_;
+    return s_.substr(start, pos_ - start);
+  }
+
+  Result<Sid> sidFrom(std::string_view text) {
+    if (text.starts_with("S-")) {
+      auto sid = Sid::fromString(text);
+      if (!sid) return error("bad SID '" + std::string(text) + "'");
+      return *sid;
+    }
+    for (const auto& a : kAbsoluteAliases)
+      if (text == a.code) return a.sid;
+    for (const auto& a : kDomainAliases)
+      if (text == a.code) {
+        auto sid = Sid::fromString(domain_.toString() + "-" + std::to_string(a.rid));
+        if (!sid) return error("domain SID unknown for alias '" + std::string(text) + "'");
+        return *sid;
+      }
+    return error("unknown SID alias '" + std::string(text) + "'");
+  }
+
+  // An owner or group: "S-1-..." up to the next part, or a two-letter alias.
+  Result<Sid> parseSid() {
+    const auto start = pos_;
+    if (s_.substr(pos_, 2) == "S-") {
+      pos_ += 2;
+      while (pos_ < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '-'))
+        ++pos_;
+    } else {
+      pos_ = std::min(s_.size(), pos_ + 2);
+    }
+    return sidFrom(s_.substr(start, pos_ - start));
+  }
+
+  Result<std::uint32_t> rights(std::string_view text) {
+    if (text.starts_with("0x") || text.starts_with("0X")) {
+      std::uint32_t v = 0;
+      if (text.size() < 3 || text.size() > 10) return error("bad hex rights");
+      for (char c : text.substr(2)) {
+        const int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+                      : (c >= 'a' && c <= 'f')                     ? c - 'a' + 10
+                      : (c >= 'A' && c <= 'F')                     ? c - 'A' + 10
+                                                                   : -1;
+        if (d < 0) return error("bad hex rights");
+        v = v * 16 + static_cast<std::uint32_t>(d);
+      }
+      return v;
+    }
+    std::uint32_t mask = 0;
+    for (std::size_t i = 0; i < text.size(); i += 2) {
+      auto code = text.substr(i, 2);
+      bool found = false;
+      for (const auto& r : kRightNames)
+        if (code == r.name) {
+          mask |= r.flag;
+          found = true;
+        }
+      // File-style aliases Windows' defaults use for the standard rights.
+      if (code == "FA") mask |= 0x1F01FF, found = true;
+      if (code == "KA") mask |= 0xF003F, found = true;
+      if (!found) return error("unknown right '" + std::string(code) + "'");
+    }
+    return mask;
+  }
+
+  Result<Ace> parseAce(bool sacl) {
+    ++pos_;  // '('
+    Ace ace;
+    auto type = field();
+    if (type == "A") ace.type = AceType::kAccessAllowed;
+    else if (type == "D") ace.type = AceType::kAccessDenied;
+    else if (type == "OA") ace.type = AceType::kAccessAllowedObject;
+    else if (type == "OD") ace.type = AceType::kAccessDeniedObject;
+    else if (sacl && (type == "AU" || type == "OU" || type == "AL" || type == "OL"))
+      ace.type = type[0] == 'O' ? AceType::kSystemAuditObject : AceType::kSystemAudit;
+    else return error("unsupported ACE type '" + std::string(type) + "'");
+    std::string_view parts[5];
+    for (auto& part : parts) {
+      if (pos_ >= s_.size() || s_[pos_] != ';') return error("ACE has too few fields");
+      ++pos_;
+      part = field();
+    }
+    if (pos_ >= s_.size() || s_[pos_] != ')') return error("ACE not closed");
+    ++pos_;
+    for (std::size_t i = 0; i < parts[0].size(); i += 2) {
+      auto code = parts[0].substr(i, 2);
+      bool found = false;
+      for (const auto& f : kAceFlagNames)
+        if (code == f.name) {
+          ace.flags = static_cast<std::uint8_t>(ace.flags | f.flag);
+          found = true;
+        }
+      if (!found) return error("unknown ACE flag '" + std::string(code) + "'");
+    }
+    auto mask = rights(parts[1]);
+    if (!mask) return fail(mask.error());
+    ace.mask = *mask;
+    const bool object = aceLayout(ace.type) == AceLayout::kObject;
+    for (int g = 0; g < 2; ++g) {
+      if (parts[2 + g].empty()) continue;
+      if (!object) return error("object GUID on a non-object ACE");
+      auto guid = Guid::fromString(parts[2 + g]);
+      if (!guid) return error("bad GUID '" + std::string(parts[2 + g]) + "'");
+      (g == 0 ? ace.objectType : ace.inheritedObjectType) = *guid;
+    }
+    auto sid = sidFrom(parts[4]);
+    if (!sid) return fail(sid.error());
+    ace.sid = *sid;
+    return ace;
+  }
+
+  std::string_view s_;
+  const Sid& domain_;
+  std::size_t pos_ = 0;
+};
+
+}  // namespace
+
+Result<SecurityDescriptor> parseSddl(std::string_view sddl, const Sid& domainSid) {
+  return SddlParser(sddl, domainSid).run();
 }
 
 std::string toSddl(const SecurityDescriptor& sd, const Sid& domainSid) {

@@ -43,6 +43,14 @@ std::string aceToSddl(const Ace& ace, const Sid& domainSid);
 // A SID as SDDL writes it: its alias ("DA", "SY") or "S-1-...".
 std::string sidToSddl(const Sid& sid, const Sid& domainSid);
 
+// Parses the owner, group and DACL of an SDDL string as the schema's defaultSecurityDescriptor
+// holds it ("D:(A;;RPWPCRCCDCLCLORCWOWDSDDTSW;;;DA)(OA;;CR;<guid>;;AU)S:..."), resolving the
+// domain-relative aliases (DA, DU, EA, ...) against `domainSid`. The SACL part is skipped (it
+// never decides access). ACE types A, D, OA, OD; flags OI CI NP IO ID SA FA; rights as letters or
+// a hex mask; SIDs as an alias or "S-1-...". Anything else (conditional ACEs, unknown letters)
+// fails with kParse naming the position, since a half-read default would predict wrong access.
+Result<SecurityDescriptor> parseSddl(std::string_view sddl, const Sid& domainSid);
+
 // The rights part of an ACE exactly as Samba writes it ("RPWPCRCCDCLCLORCWOWDSDDTSW", "GA",
 // "0x00000200").
 std::string rightsToSddl(std::uint32_t mask);

@@ -126,15 +126,17 @@ void ContextBuilder::add(const ldap::Entry& e, EntryKind kind) {
       bool is_class = hasClass(*e.values("objectClass"), "classSchema");
       c.names.add(*guid, name, is_class ? sec::GuidKind::kClass : sec::GuidKind::kAttribute);
       c.schemaGuidByName[dnKey(name)] = *guid;
-      if (ldap::iequals(name, "homeMDB")) {
-        c.homeMdbAttribute = *guid;
+      if (!is_class)
         if (auto ps = e.first("attributeSecurityGUID"); ps && ps->size() == 16)
-          if (auto set = sec::Guid::fromWire(sec::asBytes(*ps))) c.homeMdbPropertySet = *set;
-      }
+          if (auto set = sec::Guid::fromWire(sec::asBytes(*ps)); set && !set->isNil())
+            c.propertySetByAttribute[dnKey(name)] = *set;
       if (is_class && ldap::iequals(name, "msExchActiveSyncDevices")) {
         c.easDevicesClass = *guid;
         c.exchangeSchemaPresent = true;
+        c.easDevicesDefaultSd = e.firstOr("defaultSecurityDescriptor");
       }
+      if (is_class && ldap::iequals(name, "msExchActiveSyncDevice"))
+        c.easDeviceDefaultSd = e.firstOr("defaultSecurityDescriptor");
       break;
     }
     case EntryKind::kExtendedRight: {
@@ -186,6 +188,7 @@ void ContextBuilder::add(const ldap::Entry& e, EntryKind kind) {
       g.groupType = e.integer("groupType").value_or(0);
       g.adminCount = e.integer("adminCount");
       if (const auto* m = e.values("member")) g.members = *m;
+      if (auto sd = e.first("nTSecurityDescriptor")) g.sd = *sd;
       if (!g.sid.empty()) c.sidNames[g.sid] = g.sam.empty() ? firstRdnValue(g.dn) : g.sam;
       c.groups[dnKey(g.dn)] = std::move(g);
       break;
@@ -204,6 +207,7 @@ void ContextBuilder::add(const ldap::Entry& e, EntryKind kind) {
       dc.dn = e.dn();
       if (auto v = e.first("objectGUID")) dc.guid = guidString(*v);
       dc.whenCreated = e.firstOr("whenCreated");
+      if (auto sd = e.first("nTSecurityDescriptor")) dc.sd = *sd;
       break;
     }
     case EntryKind::kDevice: {
@@ -340,6 +344,31 @@ std::unique_ptr<Context> ContextBuilder::finish() {
   }
   if (c.scannerToken)
     for (const auto& sid : everybody_groups) c.scannerToken->add(sid);
+
+  // groups:member (coverage): may the scan account read `member` (through its property set) on
+  // each group? Checked now, with the token complete, and the descriptors dropped after.
+  if (c.scannerToken) {
+    auto group_class = c.schemaGuidByName.find("group");
+    auto member = c.schemaGuidByName.find("member");
+    if (group_class != c.schemaGuidByName.end() && member != c.schemaGuidByName.end()) {
+      sec::ObjectTypeList list(group_class->second);
+      auto set = c.propertySetByAttribute.find("member");
+      const auto node = list.addProperty(
+          member->second, set != c.propertySetByAttribute.end() ? &set->second : nullptr);
+      sec::TypeListAccess access;
+      for (const auto& [key, g] : c.groups) {
+        if (g.sd.empty()) continue;
+        auto sd = sec::parseSecurityDescriptor(std::string_view(g.sd));
+        if (!sd) continue;
+        ++c.groupsWithSd;
+        sec::checkAccessByTypeList(*sd, *c.scannerToken, 0x10 /* Read Property */, list, access);
+        if (access.isGranted(node)) continue;
+        ++c.groupsMemberUnreadable;
+        if (c.groupsMemberUnreadableDns.size() < 1000) c.groupsMemberUnreadableDns.push_back(g.dn);
+      }
+    }
+  }
+  for (auto& [key, g] : c.groups) std::string().swap(g.sd);
 
   // --- The Exchange token: configured groups, every group they are nested in, WD, AU.
   sec::Token token;

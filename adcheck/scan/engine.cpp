@@ -33,18 +33,6 @@ class ProgressReporter {
 
 std::time_t nowOr(std::time_t t) { return t != 0 ? t : std::time(nullptr); }
 
-// Whether the scan account may read homeMDB on the user (directly or through its property set):
-// if not, a missing homeMDB means "cannot see", not "no mailbox". Unknown token or schema: yes.
-bool mayReadMailboxState(const UserObject& u, const Context& ctx) {
-  if (!ctx.scannerToken || !ctx.homeMdbAttribute) return true;
-  constexpr std::uint32_t kReadProperty = 0x10;
-  if (security::checkAccess(*u.sd, *ctx.scannerToken, kReadProperty, &*ctx.homeMdbAttribute).isGranted())
-    return true;
-  return ctx.homeMdbPropertySet &&
-         security::checkAccess(*u.sd, *ctx.scannerToken, kReadProperty, &*ctx.homeMdbPropertySet)
-             .isGranted();
-}
-
 bool ruleCouldRun(std::string_view id, const Context& ctx) {
   if (id == "EAS-DEVICE-RIGHTS-MISSING") return ctx.exchangeGroupsFound && ctx.easDevicesClass.has_value();
   if (id == "ADM-ADMINSDHOLDER-ACL") return !ctx.adminSdHolderSd.empty();
@@ -115,7 +103,8 @@ Result<std::vector<const rules::Rule*>> enabledRules(const config::RulesConfig& 
 
 void evaluateObject(const ldap::Entry& entry, const Context& ctx,
                     const std::vector<const rules::Rule*>& enabled, const FindingSink& sink,
-                    std::vector<ObjectError>& errors, Aggregates& agg) {
+                    std::vector<ObjectError>& errors, Aggregates& agg,
+                    CoverageTracker* coverage, CoverageHolds* holds) {
   UserObject u = makeUserObject(entry);
   ++agg.usersRead;
   if (u.isMailbox) {
@@ -123,7 +112,16 @@ void evaluateObject(const ldap::Entry& entry, const Context& ctx,
     else ++agg.usersByPolicy[dnKey(u.policyLink)];
   }
   if (u.sdError) errors.push_back(ObjectError{u.dn, "", u.sdError->toString(), u.guid});
-  if (!u.isMailbox && u.sd && !mayReadMailboxState(u, ctx)) {
+  std::uint64_t gaps = coverage != nullptr ? coverage->addObject(u) : 0;
+  if (gaps != 0 && holds != nullptr) {
+    // Only rules that evaluate objects report findings keyed by this object.
+    for (std::size_t i = 0; i < enabled.size() && i < 64; ++i)
+      if (enabled[i]->evaluateObject == nullptr) gaps &= ~(std::uint64_t{1} << i);
+    if (gaps != 0) holds->objects[u.guid.empty() ? dnKey(u.dn) : u.guid] |= gaps;
+  }
+  // Whether the account may read homeMDB (through its property set): if not, a missing homeMDB
+  // means "cannot see", not "no mailbox".
+  if (coverage != nullptr && !u.isMailbox && u.sd && !coverage->lastHomeMdbReadable()) {
     ++agg.mailboxStateUnreadable;
     if (agg.mailboxStateUnreadableExamples.size() < 10) agg.mailboxStateUnreadableExamples.push_back(u.dn);
   }
@@ -197,6 +195,7 @@ ScanSummary runScan(EntrySource& source, const ScanOptions& options, const Findi
 
   ContextBuilder builder(options.config, summary.started);
   std::unique_ptr<Context> ctx;
+  std::unique_ptr<CoverageTracker> tracker;
   Aggregates agg;
   FindingSink counting = [&](Finding&& f) {
     ++summary.findings;
@@ -233,11 +232,14 @@ ScanSummary runScan(EntrySource& source, const ScanOptions& options, const Findi
       ++coverage.objects;
       if (!ctx) {
         ctx = builder.finish();
+        tracker = std::make_unique<CoverageTracker>(*ctx, *rules);
+        for (const auto* r : *rules) summary.coverageHolds.rules.emplace_back(r->meta.id);
         wanted_names = unnamedAdminSdHolderTrustees(*ctx);
         progress.update("objects", summary.entriesRead, 0, true);
       }
       if (!wanted_names.empty()) nameIfWanted(entry, wanted_names, *ctx);
-      evaluateObject(entry, *ctx, *rules, counting, summary.objectErrors, agg);
+      evaluateObject(entry, *ctx, *rules, counting, summary.objectErrors, agg, tracker.get(),
+                     &summary.coverageHolds);
       ++summary.objectsScanned;
       progress.update("objects", summary.entriesRead, summary.objectsScanned, false);
     } else if (!ctx) {
@@ -261,11 +263,36 @@ ScanSummary runScan(EntrySource& source, const ScanOptions& options, const Findi
   // A rule whose inputs were missing did not run: it must not be listed, or the store would take
   // the absence of its findings for "resolved".
   std::erase_if(summary.rulesRun, [&](const std::string& id) { return !ruleCouldRun(id, *ctx); });
+  if (!tracker) tracker = std::make_unique<CoverageTracker>(*ctx, *rules);
+  summary.coverage = tracker->finish();
+  tracker.reset();
+  // A rule that could not read a directory-wide input (or any input, for a rule that reports on
+  // the directory rather than on objects) did not look everywhere: none of its findings may be
+  // resolved by this scan. Per-object gaps are in coverageHolds.
+  std::size_t incomplete_rules = 0;
+  for (const auto& rc : summary.coverage.rules) {
+    if (rc.verdict == CoverageVerdict::kComplete || rc.verdict == CoverageVerdict::kUnknown)
+      continue;
+    ++incomplete_rules;
+    const auto* rule = rules::findRule(rc.rule);
+    bool whole = rule == nullptr || rule->evaluateObject == nullptr;
+    for (const auto& in : rc.inputs)
+      if (!coverageInputIsPerObject(in.input) && (in.verdict == CoverageVerdict::kPartial ||
+                                                  in.verdict == CoverageVerdict::kUnreadable))
+        whole = true;
+    if (whole) std::erase(summary.rulesRun, rc.rule);
+  }
   const std::string missing = source_failed ? "" : missingInput(coverage, summary.target);
   if (context_complete && missing.empty())
     for (auto& w : ctx->warnings) summary.warnings.push_back(w);
   for (auto& w : source.warnings()) summary.warnings.push_back(w);
 
+  if (incomplete_rules > 0 && context_complete && missing.empty())
+    summary.warnings.push_back(
+        "coverage incomplete: " + std::to_string(incomplete_rules) +
+        " rule(s) could not read all their inputs with the scan account (" +
+        (ctx->scannerDn.empty() ? std::string("unknown") : ctx->scannerDn) +
+        "); their findings there are neither reported nor resolved (see scan.coverage)");
   if (agg.mailboxStateUnreadable > 0) {
     std::string examples;
     for (const auto& dn : agg.mailboxStateUnreadableExamples) examples += "\n    " + dn;

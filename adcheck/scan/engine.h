@@ -14,6 +14,7 @@
 
 #include "adcheck/config/config.h"
 #include "adcheck/core/error.h"
+#include "adcheck/scan/coverage.h"
 #include "adcheck/scan/model.h"
 #include "ldap/entry.h"
 #include "rules/rule.h"
@@ -63,6 +64,11 @@ struct ScanSummary {
   std::vector<std::string> warnings;
   std::string error;  // why the scan failed or is partial
   std::vector<std::string> rulesRun;  // enabled rules whose inputs were all read
+  // What the scan account could not read (issue 14). Rules whose directory-wide inputs were not
+  // all readable are left out of rulesRun; per-object gaps are held here, so the store resolves
+  // none of those rules' findings on those objects.
+  Coverage coverage;
+  CoverageHolds coverageHolds;
 };
 
 struct ScanOptions {
@@ -93,9 +99,11 @@ Result<CollectedContext> collectContext(EntrySource& source, const ScanOptions& 
 
 // Turns one object's entry into findings with every enabled rule (used by runScan and explain).
 // Rule errors are caught and reported through `errors`.
+// With `coverage`, the object's inputs are checked too, and its coverage gaps go to `holds`.
 void evaluateObject(const ldap::Entry& entry, const Context& ctx,
                     const std::vector<const rules::Rule*>& enabled_rules, const FindingSink& sink,
-                    std::vector<ObjectError>& errors, Aggregates& agg);
+                    std::vector<ObjectError>& errors, Aggregates& agg,
+                    CoverageTracker* coverage = nullptr, CoverageHolds* holds = nullptr);
 
 // The rules [rules] enabled selects; an unknown id is a config error naming it.
 Result<std::vector<const rules::Rule*>> enabledRules(const config::RulesConfig& rules);

@@ -85,6 +85,7 @@ struct GroupInfo {
   std::int64_t groupType = 0;
   std::optional<std::int64_t> adminCount;
   std::vector<std::string> members;  // DNs as the DC returned them
+  std::string sd;  // nTSecurityDescriptor as read, until the context is finished (coverage)
 };
 
 struct DeviceInfo {
@@ -103,6 +104,7 @@ struct DeviceContainer {
   std::string dn;
   std::string guid;
   std::string whenCreated;
+  std::string sd;  // its nTSecurityDescriptor (DACL) as read; empty when not returned
   std::vector<DeviceInfo> devices;
 };
 
@@ -158,8 +160,17 @@ struct Context {
   // property set), to tell "no mailbox" from "cannot see the mailbox".
   std::optional<security::Token> scannerToken;
   std::string scannerDn;
-  std::optional<security::Guid> homeMdbAttribute;
-  std::optional<security::Guid> homeMdbPropertySet;
+  // Coverage inputs from the schema: each attribute's property set (attributeSecurityGUID,
+  // lower-case lDAPDisplayName -> set; absent: in no set) and the device classes' default
+  // descriptors (SDDL), to predict what the scan account could read.
+  std::unordered_map<std::string, security::Guid> propertySetByAttribute;
+  std::string easDevicesDefaultSd;  // msExchActiveSyncDevices' defaultSecurityDescriptor
+  std::string easDeviceDefaultSd;   // msExchActiveSyncDevice's
+  // groups:member, checked against each group's DACL when the context is finished: how many
+  // groups carried a DACL, on how many the scan account may not read `member`, the first DNs.
+  std::size_t groupsWithSd = 0;
+  std::size_t groupsMemberUnreadable = 0;
+  std::vector<std::string> groupsMemberUnreadableDns;
 
   config::RulesConfig rules;
   std::vector<std::string> warnings;  // things the scan could not determine

@@ -102,7 +102,9 @@ Result<void> LiveSource::plan() {
   }
   step("schema", root->schema_naming_context, S::kOneLevel,
        "(|(objectClass=classSchema)(objectClass=attributeSchema))",
-       {"objectClass", "lDAPDisplayName", "schemaIDGUID", "attributeSecurityGUID"}, false);
+       {"objectClass", "lDAPDisplayName", "schemaIDGUID", "attributeSecurityGUID",
+        "defaultSecurityDescriptor"},
+       false);
   step("extended rights", "CN=Extended-Rights," + config_nc, S::kOneLevel,
        "(objectClass=controlAccessRight)",
        {"objectClass", "cn", "displayName", "rightsGuid", "validAccesses"}, true);
@@ -112,15 +114,16 @@ Result<void> LiveSource::plan() {
        {"objectClass", "nTSecurityDescriptor"}, true, true);
   step("groups", domain, S::kSubtree, "(objectClass=group)",
        {"objectClass", "objectGUID", "objectSid", "sAMAccountName", "groupType", "adminCount",
-        "member"},
-       false);
+        "member", "nTSecurityDescriptor"},
+       false, true);
   step("mobile mailbox policies", config_nc, S::kSubtree, "(objectClass=msExchMobileMailboxPolicy)",
        {"objectClass", "cn", "objectGUID", "msExchMobileFlags", "whenChanged"}, true);
   step("ActiveSync devices", objectBase_, S::kSubtree,
        "(|(objectClass=msExchActiveSyncDevices)(objectClass=msExchActiveSyncDevice))",
        {"objectClass", "objectGUID", "whenCreated", "whenChanged", "msExchDeviceID",
-        "msExchDeviceType", "msExchDeviceModel", "msExchDeviceUserAgent", "msExchFirstSyncTime"},
-       true);
+        "msExchDeviceType", "msExchDeviceModel", "msExchDeviceUserAgent", "msExchFirstSyncTime",
+        "nTSecurityDescriptor"},
+       true, true);
   // Only the replication metadata, without objectClass: the engine reads it as dates.
   step("adminCount dates", domain, S::kSubtree, "(adminCount=1)", {"msDS-ReplAttributeMetaData"},
        true);

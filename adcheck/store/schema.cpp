@@ -218,6 +218,12 @@ const std::vector<Migration>& migrations() {
            "CREATE INDEX finding_events_by_finding ON finding_events (finding_id)",
            "CREATE INDEX finding_events_by_scan ON finding_events (scan_id)",
        }},
+      {5,
+       "the scan's coverage: what the scan account could not read (issue 14)",
+       {
+           // JSON (scan.coverage); '' for scans made before coverage was computed.
+           "ALTER TABLE scans ADD COLUMN coverage TEXT NOT NULL DEFAULT ''",
+       }},
   };
   return kMigrations;
 }

@@ -113,6 +113,14 @@ std::string objectErrorsJson(const std::vector<scan::ObjectError>& errors) {
   return out.str();
 }
 
+// scan.coverage as stored: '' when the summary has none (a scan that never reached the objects).
+std::string coverageJson(const scan::ScanSummary& summary) {
+  if (summary.coverage.rules.empty() && !summary.coverage.computed) return "";
+  std::ostringstream out;
+  summary.coverage.toJson()->stringify(out);
+  return out.str();
+}
+
 scan::ScanStatus parseScanStatus(const std::string& s) {
   for (auto st : {scan::ScanStatus::kRunning, scan::ScanStatus::kCompleted,
                   scan::ScanStatus::kFailed, scan::ScanStatus::kPartial})
@@ -405,18 +413,18 @@ Result<void> SqlStore::migrate() {
 constexpr std::string_view kScanColumns =
     "id, target, started, COALESCE(finished, 0), status, entries_read, objects_read, findings,"
     " count_info, count_low, count_medium, count_high, count_critical, count_excepted, count_new,"
-    " count_reopened, count_resolved, error, version, rules, warnings, host, pid";
+    " count_reopened, count_resolved, error, version, rules, warnings, host, pid, coverage";
 
 std::vector<ScanRecord> SqlStore::loadScans(const std::string& tail,
                                             const std::vector<Param>& params) {
   std::vector<Int64> id, started, finished, entries, objects, findings, info, low, medium, high,
       critical, excepted, added, reopened, resolved, pid;
-  std::vector<std::string> target, status, error, version, rules, warnings, host;
+  std::vector<std::string> target, status, error, version, rules, warnings, host, coverage;
   auto st = prepare("SELECT " + std::string(kScanColumns) + " FROM scans " + tail, params);
   st, into(id), into(target), into(started), into(finished), into(status), into(entries),
       into(objects), into(findings), into(info), into(low), into(medium), into(high),
       into(critical), into(excepted), into(added), into(reopened), into(resolved), into(error),
-      into(version), into(rules), into(warnings), into(host), into(pid);
+      into(version), into(rules), into(warnings), into(host), into(pid), into(coverage);
   st.execute();
   std::vector<ScanRecord> out;
   for (std::size_t i = 0; i < id.size(); ++i) {
@@ -440,6 +448,7 @@ std::vector<ScanRecord> SqlStore::loadScans(const std::string& tail,
     r.warnings = parseJsonArray(warnings[i]);
     r.host = host[i];
     r.pid = pid[i];
+    r.coverage = coverage[i];
     out.push_back(std::move(r));
   }
   return out;
@@ -733,7 +742,10 @@ struct RuleTally {
 // their object (or the finding's rule on it): a finding is resolved only when its object was read
 // and evaluated without error by its rule. Walks the stored identities only when there are such
 // errors, so a clean scan pays nothing.
+// Coverage holds (issue 14) work the same way: a finding whose rule could not read its inputs
+// on the object is not resolved.
 std::vector<std::int64_t> heldIdentities(const std::vector<scan::ObjectError>& errors,
+                                         const scan::CoverageHolds& holds,
                                          const std::vector<std::string>& fingerprints,
                                          const FingerprintSet& index,
                                          const std::vector<Identity>& identities) {
@@ -748,7 +760,16 @@ std::vector<std::int64_t> heldIdentities(const std::vector<scan::ObjectError>& e
       rule_objects.insert(e.rule + '|' + key);
   }
   std::vector<std::int64_t> out;
-  if (objects.empty() && rule_objects.empty()) return out;
+  if (objects.empty() && rule_objects.empty() && holds.empty()) return out;
+  std::unordered_map<std::string_view, std::size_t> rule_bit;
+  for (std::size_t i = 0; i < holds.rules.size() && i < 64; ++i) rule_bit[holds.rules[i]] = i;
+  auto coverage_held = [&](std::string_view rule, std::string_view object) {
+    if (holds.empty()) return false;
+    auto bit = rule_bit.find(rule);
+    if (bit == rule_bit.end()) return false;
+    auto it = holds.objects.find(std::string(object));
+    return it != holds.objects.end() && (it->second & (std::uint64_t{1} << bit->second)) != 0;
+  };
   for (const auto& fp : fingerprints) {
     // fingerprint = rule|object[|sub-key]; a DN may itself hold '|', so every split is tried.
     const auto rule_end = fp.find('|');
@@ -757,8 +778,9 @@ std::vector<std::int64_t> heldIdentities(const std::vector<scan::ObjectError>& e
     for (auto end = fp.find('|', rule_end + 1);; end = fp.find('|', end + 1)) {
       const std::string_view view(fp);
       const auto stop = end == std::string::npos ? fp.size() : end;
-      if (objects.contains(view.substr(rule_end + 1, stop - rule_end - 1)) ||
-          rule_objects.contains(view.substr(0, stop))) {
+      const auto object = view.substr(rule_end + 1, stop - rule_end - 1);
+      if (objects.contains(object) || rule_objects.contains(view.substr(0, stop)) ||
+          coverage_held(view.substr(0, rule_end), object)) {
         held = true;
         break;
       }
@@ -1124,9 +1146,10 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
       }
       // Findings of objects this scan could not evaluate stay as they were.
       std::vector<std::int64_t> held;
-      if (open_before > open_seen && !summary.objectErrors.empty())
-        held =
-            heldIdentities(summary.objectErrors, known_fingerprints, *identity_index, identities);
+      if (open_before > open_seen &&
+          (!summary.objectErrors.empty() || !summary.coverageHolds.empty()))
+        held = heldIdentities(summary.objectErrors, summary.coverageHolds, known_fingerprints,
+                              *identity_index, identities);
       if (!held.empty()) {
         auto create =
             prepare("CREATE TEMP TABLE IF NOT EXISTS held_findings (id BIGINT PRIMARY KEY)", {});
@@ -1189,13 +1212,14 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
     if (held_count > 0)
       warnings.push_back(std::to_string(held_count) +
                          " finding(s) not reported this time were not resolved: this scan could "
-                         "not evaluate their objects (see its object errors)");
+                         "not evaluate their objects (see its object errors) or could not read "
+                         "their rule's inputs on them (see its coverage)");
     auto up = prepare(
         "UPDATE scans SET target = ?, started = ?, finished = ?, status = ?, entries_read = ?,"
         " objects_read = ?, findings = ?, count_info = ?, count_low = ?, count_medium = ?,"
         " count_high = ?, count_critical = ?, count_excepted = ?, count_new = ?,"
         " count_reopened = ?, count_resolved = ?, error = ?, rules = ?, warnings = ?,"
-        " object_errors = ? WHERE id = ?",
+        " object_errors = ?, coverage = ? WHERE id = ?",
         {summary.target.empty() ? record->target : summary.target, Int64{when}, Int64{finished},
          std::string(scan::scanStatusName(summary.status == scan::ScanStatus::kRunning
                                               ? scan::ScanStatus::kFailed
@@ -1208,7 +1232,8 @@ Result<std::vector<FindingState>> SqlStore::finishScan(std::int64_t id,
              ? std::string("the scan was saved while still marked running")
              : summary.error,
          jsonArray(summary.rulesRun.empty() ? record->rules : summary.rulesRun),
-         jsonArray(warnings), objectErrorsJson(summary.objectErrors), scan_id});
+         jsonArray(warnings), objectErrorsJson(summary.objectErrors), coverageJson(summary),
+         scan_id});
     up.execute();
 
     pruneLocked(options_.retention, when);

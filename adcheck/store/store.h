@@ -112,6 +112,7 @@ struct ScanRecord {
   std::vector<std::string> warnings;
   std::string host;  // where the scanning process ran (to recognise an interrupted scan)
   std::int64_t pid = 0;
+  std::string coverage;  // scan.coverage as JSON text; "" for scans stored before it existed
 };
 
 // What finishScan tells the caller about each finding it was given (same order).

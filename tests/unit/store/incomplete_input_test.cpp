@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 
+#include "adcheck/scan/dn.h"
 #include "adcheck/scan/engine.h"
 #include "adcheck/scan/sources.h"
 #include "tests/unit/store/store_test_util.h"
@@ -311,6 +312,93 @@ TEST(HeldFindings, ARuleThatFailedOnAnObjectHoldsOnlyThatRulesFindingOfIt) {
   EXPECT_EQ(lc(finding("MOB-BITMASK-INVALID", a, adn)), "resolved");
   EXPECT_EQ(lc(finding("EAS-INHERITANCE-DISABLED", b, bdn)), "resolved");
   EXPECT_EQ(lc(finding("MOB-BITMASK-INVALID", "", nodn)), "new") << "an object known by its DN";
+}
+
+// Coverage (issue 14, item 4): a finding whose rule could not read its inputs on the object this
+// time is neither reported nor resolved; the object's other rules still resolve.
+TEST(HeldFindings, ACoverageGapHoldsThatRulesFindingOfThatObjectOnly) {
+  TempDir dir;
+  auto store = openStore(dir.file("adcheck.sqlite"));
+  const std::string a = "aaaaaaaa-0000-0000-0000-000000000001",
+                    b = "bbbbbbbb-0000-0000-0000-000000000002";
+  const std::string adn = "CN=alice,DC=corp,DC=example,DC=com",
+                    bdn = "CN=bob,DC=corp,DC=example,DC=com";
+  const std::string cdn = "CN=carol|x,DC=corp,DC=example,DC=com";
+  writeScan(*store, day(0),
+            {finding("EAS-INHERITANCE-DISABLED", a, adn), finding("MOB-BITMASK-INVALID", a, adn),
+             finding("MOB-BITMASK-INVALID", b, bdn), finding("MOB-BITMASK-INVALID", "", cdn)});
+  auto id = store->beginScan("t", allRules());
+  ASSERT_TRUE(id);
+  auto s = summary(day(1), ScanStatus::kCompleted, allRules());
+  s.coverageHolds.rules = {"EAS-INHERITANCE-DISABLED", "MOB-BITMASK-INVALID"};
+  s.coverageHolds.objects[a] = 0x2;                      // MOB-BITMASK-INVALID on alice
+  s.coverageHolds.objects[scan::dnKey(cdn)] = 0x2;       // an object known by its DN
+  s.coverageHolds.objects[b] = 0x1;                      // another rule on bob
+  ASSERT_TRUE(store->finishScan(*id, s, {}));
+  auto rec = store->scanById(*id);
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->resolved, 2);
+  auto lc = [&](const scan::Finding& f) {
+    return store->history(f.fingerprint())->latest.lifecycle;
+  };
+  EXPECT_EQ(lc(finding("MOB-BITMASK-INVALID", a, adn)), "new");
+  EXPECT_EQ(lc(finding("EAS-INHERITANCE-DISABLED", a, adn)), "resolved");
+  EXPECT_EQ(lc(finding("MOB-BITMASK-INVALID", b, bdn)), "resolved");
+  EXPECT_EQ(lc(finding("MOB-BITMASK-INVALID", "", cdn)), "new");
+  bool warned = false;
+  for (const auto& w : rec->warnings) warned = warned || w.find("see its coverage") != std::string::npos;
+  EXPECT_TRUE(warned);
+}
+
+// The same through the engine: the demo's user with an invalid wireless bitmask has a finding;
+// in the next scan the attribute is not returned and the user's DACL denies the scan account
+// Read Property on it (as a DC does then). The finding stays open, and the scan stores why.
+TEST_F(IncompleteInput, AFindingWhoseInputBecameUnreadableStaysOpen) {
+  std::string victim;
+  for (const auto& f : first_.findings)
+    if (f.rule == "MOB-BITMASK-INVALID" && !f.objectGuid.empty()) victim = f.dn;
+  ASSERT_FALSE(victim.empty()) << "the demo has a MOB-BITMASK-INVALID finding";
+  const auto wireless = *security::Guid::parse("c1a7bfbe-116b-4737-8cd9-d29ef5b3690e");
+  std::string wireless_attr = "msExchOmaAdminWirelessEnable";
+  EditedSource src(openSnapshot(kDemo), [&](ldap::Entry& e) {
+    if (e.dn() != victim) return;
+    e.set(wireless_attr, {});
+    auto raw = std::string(*e.first("nTSecurityDescriptor"));
+    auto view = security::parseSecurityDescriptor(std::string_view(raw));
+    ASSERT_TRUE(view);
+    auto sd = security::SecurityDescriptor::fromView(*view);
+    security::Ace deny;
+    deny.type = security::AceType::kAccessDeniedObject;
+    deny.mask = 0x10;  // Read Property
+    deny.objectType = wireless;
+    deny.sid = security::Sid::make(1, {0});  // Everyone
+    sd.dacl->aces.insert(sd.dacl->aces.begin(), deny);
+    auto bytes = sd.toBytes();
+    ASSERT_TRUE(bytes);
+    e.set("nTSecurityDescriptor", {std::string(bytes->begin(), bytes->end())});
+  });
+  auto run = scanInto(*store_, src, day(1));
+  ASSERT_EQ(run.record.status, ScanStatus::kCompleted) << run.record.error;
+  EXPECT_TRUE(run.summary.objectErrors.empty()) << "the object itself was evaluated";
+  const auto* rule = run.summary.coverage.find("MOB-BITMASK-INVALID");
+  ASSERT_NE(rule, nullptr);
+  EXPECT_EQ(rule->verdict, scan::CoverageVerdict::kPartial);
+  ASSERT_EQ(rule->inputs.size(), 1u);
+  EXPECT_EQ(rule->inputs[0].dns, std::vector<std::string>{victim});
+  for (const auto& f : run.findings) EXPECT_FALSE(f.rule == "MOB-BITMASK-INVALID" && f.dn == victim);
+  EXPECT_EQ(run.record.resolved, 0) << "the only finding not seen again is held";
+  std::size_t held = 0;
+  for (const auto& f : first_.findings) {
+    auto lc = lifecycles(*store_, {f})[f.fingerprint()];
+    EXPECT_NE(lc, "resolved") << f.fingerprint();
+    if (f.rule == "MOB-BITMASK-INVALID" && f.dn == victim) {
+      EXPECT_EQ(lc, "new") << "not seen again, not resolved";
+      ++held;
+    }
+  }
+  EXPECT_EQ(held, 1u);
+  EXPECT_NE(run.record.coverage.find("\"MOB-BITMASK-INVALID\""), std::string::npos)
+      << "the coverage is stored with the scan";
 }
 
 }  // namespace

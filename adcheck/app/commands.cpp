@@ -161,6 +161,9 @@ int cmdScan(const Args& args) {
     if (!s) return usageError("--fail-on '" + *f + "' is not a severity: info, low, medium, high, critical");
     fail_on = *s;
   }
+  // Coverage (what the scan account could not read) is always reported; only with this flag
+  // does an incomplete one fail the run, for pipelines that must not pass on a partial view.
+  const bool require_complete = p.flag("--require-complete");
   if (format != "table" && format != "json" && format != "csv")
     return usageError("--format '" + format + "' is not one of table, json, csv");
   auto in = openInput(p, scan::LiveSource::Mode::kFullScan, /*connect=*/false);
@@ -225,6 +228,18 @@ int cmdScan(const Args& args) {
     std::cerr << "adcheck: scan " << scan::scanStatusName(summary.status) << ": " << summary.error
               << "\n";
     if (const int sig = g_stopSignal.load(); sig != 0) return 128 + sig;  // as the shell shows it
+    return kExitError;
+  }
+  if (require_complete && !summary.coverage.complete) {
+    std::size_t incomplete = 0;
+    for (const auto& rc : summary.coverage.rules)
+      if (rc.verdict != scan::CoverageVerdict::kComplete) ++incomplete;
+    std::cerr << "adcheck: coverage incomplete (--require-complete): "
+              << (summary.coverage.computed
+                      ? std::to_string(incomplete) + " rule(s) could not read all their inputs"
+                      : std::string("not computed: the scan account's token or the schema was "
+                                    "not read"))
+              << "; see scan.coverage\n";
     return kExitError;
   }
   for (const auto& r : rows)

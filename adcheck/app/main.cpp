@@ -13,6 +13,7 @@ constexpr const char* kUsage = R"(adcheck: Active Directory health and permissio
 
 usage:
   adcheck scan     --config FILE [--format table|json|csv] [--output FILE] [--fail-on SEVERITY]
+                   [--require-complete]
   adcheck scan     --snapshot FILE.ldif[.gz] ... [--config FILE] [--format ...]
   adcheck snapshot --config FILE --output FILE.ldif.gz
   adcheck explain  (--config FILE | --snapshot FILE ...) [--format text|json] USER
@@ -31,6 +32,9 @@ usage:
   adcheck hash-password < FILE     (prints a [web] admin_password_hash for the password read)
 
 scan exit codes: 0 no finding at or above --fail-on (default: low), 1 some, 2 error.
+  Coverage (what the scan account could not read) is always reported (table, scan.coverage);
+  by default an incomplete coverage does not change the exit code; with --require-complete
+  it exits 2.
 probe exit codes: 0 no finding, 1 some, 2 error.
 With [store] path in the configuration file, scan keeps history: status and firstSeen come from it.
 USER for explain: a DN, sAMAccountName or userPrincipalName.

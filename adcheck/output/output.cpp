@@ -36,7 +36,13 @@ Poco::JSON::Object::Ptr summaryObject(const scan::ScanSummary& s) {
   Poco::JSON::Array::Ptr rules = new Poco::JSON::Array;
   for (const auto& r : s.rulesRun) rules->add(r);
   o->set("rules", rules);
+  o->set("coverage", s.coverage.toJson());
   return o;
+}
+
+// "N objects" / "the object" for the coverage lines.
+std::string objectsText(std::size_t n) {
+  return n == 1 ? std::string("1 object") : std::to_string(n) + " objects";
 }
 
 Poco::JSON::Object::Ptr findingObject(const FindingRow& row) {
@@ -140,11 +146,38 @@ void writeTable(std::ostream& out, const scan::ScanSummary& s, const std::vector
   }
   std::map<scan::Severity, int> by;
   for (const auto& r : rows) ++by[r.finding.severity];
+  std::size_t incomplete = 0;
+  for (const auto& rc : s.coverage.rules)
+    if (rc.verdict != scan::CoverageVerdict::kComplete) ++incomplete;
   out << "\n" << rows.size() << " finding(s):";
   for (auto it = by.rbegin(); it != by.rend(); ++it)
     out << ' ' << it->second << ' ' << scan::severityName(it->first);
   out << ". Scan " << scan::scanStatusName(s.status) << ": " << s.objectsScanned
       << " objects from " << s.target << ".\n";
+  // A count of findings is only as good as what the scan account could read: say so per rule.
+  if (!s.coverage.computed && !s.coverage.rules.empty()) {
+    out << "COVERAGE UNKNOWN: the scan account's token or the schema was not read, so adcheck "
+           "cannot tell which rules saw everything; absent findings prove nothing.\n";
+  } else if (incomplete > 0) {
+    out << "COVERAGE INCOMPLETE for " << incomplete << " of " << s.coverage.rules.size()
+        << " rules (scan account " << printable(s.coverage.account)
+        << "): their findings on what it could not read are missing, not passed.\n";
+    for (const auto& rc : s.coverage.rules) {
+      if (rc.verdict == scan::CoverageVerdict::kComplete) continue;
+      for (const auto& in : rc.inputs) {
+        if (in.verdict == scan::CoverageVerdict::kComplete) continue;
+        out << "  INCOMPLETE " << rc.rule << ": ";
+        if (in.verdict == scan::CoverageVerdict::kUnknown)
+          out << "could not check " << in.input << " (" << printable(in.right) << ")";
+        else
+          out << "could not read " << in.input << " on " << objectsText(in.unreadable)
+              << (in.objects > 0 ? " of " + std::to_string(in.objects) : std::string()) << " ("
+              << printable(in.right) << ")"
+              << (in.dns.empty() ? std::string() : ", first: " + printable(in.dns.front()));
+        out << "; fix: " << printable(in.fix) << "\n";
+      }
+    }
+  }
   for (const auto& w : s.warnings) out << "warning: " << printable(w) << "\n";
   for (const auto& e : s.objectErrors)
     out << "object error: " << printable(e.dn) << (e.rule.empty() ? "" : " [" + e.rule + "]")

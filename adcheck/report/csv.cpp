@@ -47,6 +47,14 @@ std::string renderCsv(const Model& m) {
       << csvCell(fix) << ',' << csvCell(script) << ',' << csvCell(f.objectGuid) << ','
       << csvCell(it.stored.fingerprint) << "\r\n";
   }
+  // Rules that could not read everything: one row per gap, status "coverage-incomplete", so a
+  // spreadsheet of findings never reads as "these rules passed".
+  for (const auto& g : scan::coverageGaps(m.scan.coverage).gaps)
+    o << csvCell("") << ',' << csvCell(g.rule) << ',' << csvCell("") << ','
+      << csvCell("coverage-incomplete") << ',' << csvCell("") << ',' << csvCell("") << ','
+      << csvCell(g.firstObject) << ',' << csvCell(g.text()) << ',' << csvCell("") << ','
+      << csvCell(g.fix) << ',' << csvCell("none") << ',' << csvCell("") << ',' << csvCell("")
+      << "\r\n";
   return o.str();
 }
 

@@ -148,6 +148,22 @@ std::string renderHtml(const Model& m) {
       o << "<tr><td class=\"dn\">" << esc(ou) << "</td><td>" << n << "</td></tr>\n";
     o << "</table>\n";
   }
+  // What the scan account could not read: those rules' "no finding" proves nothing.
+  if (auto cov = scan::coverageGaps(m.scan.coverage); cov.stored && (!cov.computed || !cov.gaps.empty())) {
+    o << "<div class=\"coverage-incomplete\" data-testid=\"coverage\"><h3>Coverage incomplete</h3>\n";
+    if (!cov.computed)
+      o << "<p>The scan account's token or the schema was not read: adcheck could not tell which "
+           "rules saw everything. Absent findings prove nothing.</p>\n";
+    else
+      o << "<p>The scan account could not read everything these rules need; their findings on "
+           "those objects are missing, not passed.</p>\n<table><tr><th>rule</th><th>what</th>"
+           "<th>first object</th><th>fix</th></tr>\n";
+    for (const auto& g : cov.gaps)
+      o << "<tr><td>" << esc(g.rule) << "</td><td>" << esc(g.text()) << "</td><td class=\"dn\">"
+        << esc(g.firstObject) << "</td><td>" << esc(g.fix) << "</td></tr>\n";
+    if (cov.computed) o << "</table>\n";
+    o << "</div>\n";
+  }
   if (m.since) {
     const auto& s = *m.since;
     o << "<h2>Since scan " << s.from.id << " (" << esc(isoTime(s.from.started)) << ")</h2>\n"

@@ -1,6 +1,8 @@
 #include "web/server/json_views.h"
 
+#include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
 
 namespace adcheck::web {
 
@@ -39,6 +41,17 @@ Poco::JSON::Object::Ptr scanJson(const store::ScanRecord& s) {
   Poco::JSON::Array::Ptr warnings = new Poco::JSON::Array;
   for (const auto& w : s.warnings) warnings->add(w);
   o->set("warnings", warnings);
+  // scan.coverage as the CLI's JSON has it; null for scans stored before coverage existed.
+  Poco::Dynamic::Var coverage;
+  if (!s.coverage.empty()) {
+    try {
+      Poco::JSON::Parser parser;
+      coverage = parser.parse(s.coverage);
+    } catch (const Poco::Exception&) {
+      coverage = Poco::Dynamic::Var();
+    }
+  }
+  o->set("coverage", coverage);
   return o;
 }
 

@@ -107,7 +107,8 @@ class ReportTest : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
-  std::int64_t writeScan(std::time_t started, const std::vector<scan::Finding>& findings) {
+  std::int64_t writeScan(std::time_t started, const std::vector<scan::Finding>& findings,
+                         const scan::Coverage& coverage = {}) {
     std::vector<std::string> rules = {"EAS-INHERITANCE-DISABLED", "EAS-DEVICE-RIGHTS-MISSING",
                                       "ADM-ORPHANED-ADMINCOUNT", "MOB-BITMASK-INVALID"};
     auto id = store_->beginScan("ldap://dc1.t.example", rules);
@@ -118,6 +119,7 @@ class ReportTest : public ::testing::Test {
     s.started = started;
     s.finished = started + 10;
     s.rulesRun = rules;
+    s.coverage = coverage;
     auto st = store_->finishScan(*id, s, findings);
     EXPECT_TRUE(st) << st.error().toString();
     return *id;
@@ -370,6 +372,45 @@ TEST_F(ReportTest, HtmlEscapesEverythingAndHasNoScript) {
   // The bitmask is decoded.
   EXPECT_NE(html.find("4 = Exchange ActiveSync disabled"), std::string::npos);
   EXPECT_NE(html.find("unknown bits 0x10"), std::string::npos);
+}
+
+// Issue 14: a rule that could not read its inputs is never a silent "no finding" in a report.
+TEST_F(ReportTest, HtmlAndCsvNameTheRulesWhoseCoverageIsIncomplete) {
+  scan::Coverage cov;
+  cov.account = "CN=svc,CN=Users,DC=t,DC=example";
+  cov.computed = true;
+  scan::RuleCoverage rule;
+  rule.rule = "MOB-BITMASK-INVALID";
+  rule.verdict = scan::CoverageVerdict::kPartial;
+  scan::InputCoverageResult in;
+  in.input = "user:msExchOmaAdminWirelessEnable";
+  in.verdict = scan::CoverageVerdict::kPartial;
+  in.objects = 10;
+  in.unreadable = 3;
+  in.dns = {kImgDn};
+  in.right = "Read Property on msExchOmaAdminWirelessEnable";
+  in.fix = "Grant svc Read Property <b>";
+  rule.inputs = {in};
+  scan::RuleCoverage ok;
+  ok.rule = "EAS-INHERITANCE-DISABLED";
+  ok.verdict = scan::CoverageVerdict::kComplete;
+  cov.rules = {rule, ok};
+  writeScan(1704070000, firstFindings(), cov);
+  const std::string html = render(Format::kHtml);
+  EXPECT_NE(html.find("data-testid=\"coverage\""), std::string::npos);
+  EXPECT_NE(html.find("INCOMPLETE: could not read user:msExchOmaAdminWirelessEnable on 3 of 10 "
+                      "object(s) (Read Property on msExchOmaAdminWirelessEnable)"),
+            std::string::npos);
+  EXPECT_EQ(html.find("<img"), std::string::npos);
+  EXPECT_EQ(html.find("<b>"), std::string::npos);
+  EXPECT_EQ(html.find("EAS-INHERITANCE-DISABLED</td><td>INCOMPLETE"), std::string::npos);
+  const std::string csv = render(Format::kCsv);
+  EXPECT_NE(csv.find("\"MOB-BITMASK-INVALID\",\"\",\"coverage-incomplete\""), std::string::npos)
+      << csv;
+  // The first scan (no coverage stored) says nothing about it.
+  ReportRequest first;
+  first.scanId = first_;
+  EXPECT_EQ(render(Format::kHtml, first).find("data-testid=\"coverage\""), std::string::npos);
 }
 
 TEST_F(ReportTest, FiltersByOuAndRule) {

@@ -33,6 +33,29 @@ function changeList(items, total, label) {
     total > items.length ? h('p', { className: 'muted' }, `and ${total - items.length} more`) : null);
 }
 
+// Rules the scan account could not fully read: never shown as passed (issue 14).
+export function coveragePanel(coverage) {
+  if (!coverage) return null;
+  const open = (coverage.rules || []).filter((r) => r.verdict !== 'complete');
+  if (coverage.computed && open.length === 0) return null;
+  const lines = [];
+  for (const r of open) {
+    for (const i of (r.inputs || []).filter((x) => x.verdict !== 'complete')) {
+      lines.push(h('li', { testid: `coverage-${r.rule}` },
+        h('span', { className: `badge coverage-${r.verdict}` }, 'incomplete'), ' ', h('code', {}, r.rule), ': ',
+        i.verdict === 'unknown' ? `could not check ${i.input}`
+          : `could not read ${i.input} on ${fmtNumber(i.unreadable)} of ${fmtNumber(i.checked)} objects`,
+        ` (${text(i.right, '')}). `, h('span', { className: 'muted' }, 'Fix: ', text(i.fix, ''))));
+    }
+  }
+  return h('section', { className: 'panel coverage-warning', testid: 'coverage-warning' },
+    h('h2', {}, coverage.computed ? `Coverage incomplete: ${open.length} rule(s)` : 'Coverage unknown'),
+    h('p', {}, coverage.computed
+      ? `The scan account ${text(coverage.account, '')} could not read everything these rules need: their findings there are missing, not passed.`
+      : 'The scan account\'s token or the schema was not read: no rule can be shown as complete.'),
+    h('ul', {}, lines));
+}
+
 export async function render(main) {
   const [ov, trend] = await Promise.all([api('/overview'), api('/trend', { params: { scans: 30 } })]);
   const sev = ov.bySeverity || {};
@@ -53,9 +76,10 @@ export async function render(main) {
     : empty('No findings in the last completed scan.');
 
   const ch = ov.changes || {};
+  const cov = coveragePanel((ov.lastCompletedScan || {}).coverage);
   add(main, 
     h('h1', {}, 'Overview'),
-    cards, excepted,
+    cov, cards, excepted,
     h('div', { className: 'grid-2' },
       section('Trend', trendChart((trend && trend.points) || [])),
       section('Scan status', scanStatus(ov.lastScan || ov.lastCompletedScan, ov.schedule))),

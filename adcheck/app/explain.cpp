@@ -74,6 +74,21 @@ void printText(const Poco::JSON::Object::Ptr& s) {
     out << "  " << str(d, "type") << " " << str(d, "deviceId") << " (" << str(d, "model")
         << "), not changed in AD since " << str(d, "whenChanged") << "\n";
   }
+  if (auto cov = s->getArray("coverage"); cov && cov->size() > 0) {
+    std::size_t unreadable = 0;
+    for (std::size_t i = 0; i < cov->size(); ++i)
+      if (str(cov->getObject(i), "state") != "readable") ++unreadable;
+    out << "\nCoverage    " << (unreadable == 0 ? "the scan account could read every input here"
+                                                : std::to_string(unreadable) +
+                                                      " input(s) the scan account could not read:")
+        << "\n";
+    for (std::size_t i = 0; i < cov->size(); ++i) {
+      auto c = cov->getObject(i);
+      if (str(c, "state") == "readable") continue;
+      out << "  " << str(c, "input") << ": " << str(c, "state")
+          << (c->has("why") ? " - " + str(c, "why") : std::string()) << "\n";
+    }
+  }
   out << "\nRules\n";
   auto rules = s->getArray("rules");
   for (std::size_t i = 0; i < rules->size(); ++i) {

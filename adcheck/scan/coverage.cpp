@@ -1,12 +1,15 @@
 #include "adcheck/scan/coverage.h"
 
+#include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
 
 #include <algorithm>
 #include <optional>
 #include <unordered_set>
 
 #include "adcheck/scan/dn.h"
+#include "adcheck/security/access_mask.h"
 #include "adcheck/security/guid_names.h"
 #include "adcheck/security/inheritance.h"
 #include "adcheck/security/sddl.h"
@@ -309,6 +312,45 @@ std::uint64_t CoverageTracker::addObject(const UserObject& u) {
   return mask;
 }
 
+std::vector<CoverageTracker::ObjectInput> CoverageTracker::explainLast(const UserObject& u) const {
+  const Impl& m = *impl_;
+  std::vector<ObjectInput> out;
+  if (!m.computed) return out;
+  const auto& token = *m.ctx.scannerToken;
+  for (const auto& in : m.inputs) {
+    if (!perObject(in.kind) || (in.kind == InputKind::kPolicies && u.policyLink.empty())) continue;
+    ObjectInput o{in.input, in.now ? "unreadable" : "readable", ""};
+    if (in.now && !u.sd) {
+      o.why = "the object's nTSecurityDescriptor was not returned (no Read Permissions)";
+    } else if (in.now && in.kind == InputKind::kAttribute && u.sd && u.sd->dacl() != nullptr) {
+      // The first deny that takes Read Property on the attribute, its set or everything.
+      auto attr = m.ctx.schemaGuidByName.find(in.attribute);
+      auto set = m.ctx.propertySetByAttribute.find(in.attribute);
+      for (auto ace : *u.sd->dacl()) {
+        if (ace.inheritOnly() || !ace.hasSid() || !token.contains(ace.sid())) continue;
+        if (ace.type() != sec::AceType::kAccessDenied && ace.type() != sec::AceType::kAccessDeniedObject)
+          continue;
+        if ((sec::mapGenericDs(ace.mask()) & kReadProperty) == 0) continue;
+        auto type = ace.objectType();
+        if (type && !(attr != m.ctx.schemaGuidByName.end() && *type == attr->second) &&
+            !(set != m.ctx.propertySetByAttribute.end() && *type == set->second))
+          continue;
+        o.why = "denied by ACE " + std::to_string(ace.index()) + " (" +
+                sec::aceToSddl(ace, m.ctx.domainSid) + ")";
+        break;
+      }
+      if (o.why.empty()) o.why = "no ACE grants the scan account Read Property on it";
+    } else if (in.now && in.kind == InputKind::kDevices) {
+      o.why = "List Contents on the user, or List Contents / Read Property on the (predicted) "
+              "device container or devices, is not granted";
+    } else if (in.now && in.kind == InputKind::kPolicies) {
+      o.why = "the policy it names was not returned by the scan";
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
 Coverage CoverageTracker::finish() const {
   const Impl& m = *impl_;
   const Context& ctx = m.ctx;
@@ -454,5 +496,50 @@ Coverage CoverageTracker::finish() const {
 }
 
 bool coverageInputIsPerObject(std::string_view input) { return perObject(kindOf(input)); }
+
+std::string CoverageGap::text() const {
+  if (verdict == "unknown") return "INCOMPLETE: could not check " + input + " (" + right + ")";
+  return "INCOMPLETE: could not read " + input + " on " + std::to_string(unreadable) +
+         (checked > 0 ? " of " + std::to_string(checked) : std::string()) + " object(s) (" +
+         right + ")";
+}
+
+CoverageGaps coverageGaps(const std::string& json) {
+  CoverageGaps out;
+  if (json.empty()) return out;
+  try {
+    Poco::JSON::Parser parser;
+    auto root = parser.parse(json).extract<Poco::JSON::Object::Ptr>();
+    if (!root) return out;
+    out.stored = true;
+    out.computed = root->optValue<bool>("computed", false);
+    auto rules = root->getArray("rules");
+    if (!rules) return out;
+    for (std::size_t i = 0; i < rules->size(); ++i) {
+      auto r = rules->getObject(i);
+      if (!r || r->optValue<std::string>("verdict", "") == "complete") continue;
+      auto inputs = r->getArray("inputs");
+      if (!inputs) continue;
+      for (std::size_t j = 0; j < inputs->size(); ++j) {
+        auto in = inputs->getObject(j);
+        if (!in || in->optValue<std::string>("verdict", "") == "complete") continue;
+        CoverageGap g;
+        g.rule = r->optValue<std::string>("rule", "");
+        g.input = in->optValue<std::string>("input", "");
+        g.verdict = in->optValue<std::string>("verdict", "");
+        g.unreadable = in->optValue<Poco::UInt64>("unreadable", 0);
+        g.checked = in->optValue<Poco::UInt64>("checked", 0);
+        g.right = in->optValue<std::string>("right", "");
+        g.fix = in->optValue<std::string>("fix", "");
+        if (auto dns = in->getArray("objects"); dns && dns->size() > 0)
+          g.firstObject = dns->getElement<std::string>(0);
+        out.gaps.push_back(std::move(g));
+      }
+    }
+  } catch (const Poco::Exception&) {
+    // A damaged stored value: say nothing rather than something wrong.
+  }
+  return out;
+}
 
 }  // namespace adcheck::scan

@@ -73,6 +73,28 @@ struct CoverageHolds {
   bool empty() const { return objects.empty(); }
 };
 
+// One line of "what this scan could not read", from stored coverage JSON (reports, web): every
+// input of every rule that is not complete. `unknownCoverage` when the JSON says the coverage was
+// not computed; empty JSON (a scan stored before coverage existed) gives nothing.
+struct CoverageGap {
+  std::string rule;
+  std::string input;
+  std::string verdict;
+  std::uint64_t unreadable = 0;
+  std::uint64_t checked = 0;
+  std::string firstObject;
+  std::string right;
+  std::string fix;
+  // "INCOMPLETE: could not read <input> on N of M objects (<right>)", in plain words.
+  std::string text() const;
+};
+struct CoverageGaps {
+  bool stored = false;    // the scan has coverage at all
+  bool computed = false;  // false: nothing could be checked, every rule is "unknown"
+  std::vector<CoverageGap> gaps;
+};
+CoverageGaps coverageGaps(const std::string& json);
+
 // True for inputs checked on each scanned object (user:*, devices, policies); false for the
 // directory-wide ones (adminsdholder, dsheuristics, groups:member).
 bool coverageInputIsPerObject(std::string_view input);
@@ -90,6 +112,16 @@ class CoverageTracker {
   std::uint64_t addObject(const UserObject& u);
   // Whether the last object's homeMDB was readable (for the mailbox-state warning).
   bool lastHomeMdbReadable() const { return lastHomeMdbReadable_; }
+
+  // For `explain`: each per-object input of the last object added, "readable", "unreadable" or
+  // "unknown", and for an unreadable one why (the deny ACE that takes it, in SDDL with its index,
+  // or that no ACE grants it).
+  struct ObjectInput {
+    std::string input;
+    std::string state;
+    std::string why;
+  };
+  std::vector<ObjectInput> explainLast(const UserObject& u) const;
 
   // The verdicts, after the last object.
   Coverage finish() const;

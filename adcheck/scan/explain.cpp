@@ -2,6 +2,7 @@
 
 #include <Poco/JSON/Array.h>
 
+#include "adcheck/scan/coverage.h"
 #include "adcheck/scan/dn.h"
 #include "adcheck/scan/model.h"
 #include "adcheck/security/access_check.h"
@@ -114,8 +115,25 @@ Poco::JSON::Object::Ptr explainObject(const ldap::Entry& entry, const Context& c
   }
   o->set("devices", devices);
 
+  // What the scan account could read on this object (issue 14): a rule that could not read its
+  // inputs here does not "pass", and each unreadable input says why.
+  CoverageTracker tracker(ctx, enabled);
+  const std::uint64_t gaps = tracker.addObject(u);
+  Poco::JSON::Array::Ptr coverage = new Poco::JSON::Array;
+  for (const auto& in : tracker.explainLast(u)) {
+    Poco::JSON::Object::Ptr x = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    x->set("input", in.input);
+    x->set("state", in.state);
+    if (!in.why.empty()) x->set("why", in.why);
+    coverage->add(x);
+  }
+  o->set("coverage", coverage);
+
   Poco::JSON::Array::Ptr verdicts = new Poco::JSON::Array;
+  std::size_t rule_index = 0;
   for (const auto* rule : enabled) {
+    const bool incomplete = rule_index < 64 && (gaps & (std::uint64_t{1} << rule_index)) != 0;
+    ++rule_index;
     Poco::JSON::Object::Ptr v = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
     v->set("rule", std::string(rule->meta.id));
     if (rule->evaluateObject == nullptr) {
@@ -131,7 +149,10 @@ Poco::JSON::Object::Ptr explainObject(const ldap::Entry& entry, const Context& c
           x->set("remediation", f.remediation);
           found->add(x);
         });
-        v->set("verdict", found->size() == 0 ? "pass" : "finding");
+        v->set("verdict", found->size() != 0 ? "finding"
+                          : incomplete       ? "incomplete (the scan account could not read its "
+                                               "inputs here; see coverage)"
+                                             : "pass");
       } catch (const std::exception& e) {
         v->set("verdict", "error");
         v->set("error", std::string(e.what()));

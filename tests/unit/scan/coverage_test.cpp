@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "adcheck/scan/engine.h"
+#include "adcheck/scan/explain.h"
 #include "adcheck/scan/sources.h"
 #include "ldap/ldif.h"
 #include "adcheck/security/guid_names.h"
@@ -297,6 +298,45 @@ TEST(Coverage, HomeMdbWarningUsesTheTypeList) {
   for (const auto& w : summary.warnings)
     warned = warned || w.find("deny the scan account") != std::string::npos;
   EXPECT_TRUE(warned);
+}
+
+TEST(Coverage, ExplainNamesTheUnreadableInputAndTheDecidingDenyAndNeverSaysPass) {
+  VectorSource source(cutView().entries());
+  ScanOptions options;
+  options.now = 1700000000;
+  auto collected = collectContext(source, options);
+  ASSERT_TRUE(collected) << collected.error().toString();
+  auto rules = enabledRules(options.config.rules);
+  ASSERT_TRUE(rules);
+  const auto entries = cutView().entries();
+  std::optional<ldap::Entry> victim;
+  for (const auto& e : entries)
+    if (e.dn() == userDn("set-denied")) victim = e;
+  ASSERT_TRUE(victim);
+  victim->set("msExchOmaAdminWirelessEnable", {});  // as the DC returns it: not at all
+  auto o = explainObject(*victim, *collected->context, *rules);
+  auto cov = o->getArray("coverage");
+  ASSERT_TRUE(cov);
+  bool saw = false;
+  for (std::size_t i = 0; i < cov->size(); ++i) {
+    auto c = cov->getObject(i);
+    if (c->getValue<std::string>("input") != "user:msExchOmaAdminWirelessEnable") continue;
+    saw = true;
+    EXPECT_EQ(c->getValue<std::string>("state"), "unreadable");
+    EXPECT_EQ(c->getValue<std::string>("why").rfind("denied by ACE 0 (OD;;RP;" + std::string(kSetMobile), 0), 0u)
+        << c->getValue<std::string>("why");
+  }
+  EXPECT_TRUE(saw);
+  auto verdicts = o->getArray("rules");
+  for (std::size_t i = 0; i < verdicts->size(); ++i) {
+    auto v = verdicts->getObject(i);
+    if (v->getValue<std::string>("rule") == "MOB-BITMASK-INVALID") {
+      EXPECT_EQ(v->getValue<std::string>("verdict").rfind("incomplete", 0), 0u);
+    }
+    if (v->getValue<std::string>("rule") == "DLG-CONSTRAINED-HTTP") {
+      EXPECT_EQ(v->getValue<std::string>("verdict"), "pass");
+    }
+  }
 }
 
 TEST(Coverage, AnOfflineSnapshotCarriesTheInputsOfTheScanAccountsCoverage) {

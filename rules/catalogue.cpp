@@ -84,4 +84,38 @@ std::string catalogueMarkdown() {
   return out.str();
 }
 
+namespace {
+
+std::string leastRight(std::string_view input) {
+  if (input == "user:nTSecurityDescriptor") return "Read Permissions on user objects";
+  if (input.starts_with("user:"))
+    return "Read Property on `" + std::string(input.substr(5)) +
+           "` (or its property set) on user objects";
+  if (input == "devices")
+    return "List Contents on users; List Contents + Read Property on msExchActiveSyncDevices / "
+           "msExchActiveSyncDevice objects (inherited, or in the classes' defaultSecurityDescriptor)";
+  if (input == "policies") return "Read on the Mobile Mailbox Policies in the configuration partition";
+  if (input == "adminsdholder") return "Read Permissions on CN=AdminSDHolder";
+  if (input == "dsheuristics") return "Read Property on CN=Directory Service";
+  if (input == "groups:member") return "Read Property on the Membership property set of groups";
+  return std::string(input);
+}
+
+}  // namespace
+
+std::string serviceAccountMarkdown() {
+  std::ostringstream out;
+  out << "| rule | what it reads | least right for complete coverage |\n|---|---|---|\n";
+  for (const auto* r : registry()) {
+    std::string reads, rights;
+    for (auto in : r->meta.inputs) {
+      reads += (reads.empty() ? "" : ", ") + ("`" + std::string(in) + "`");
+      auto right = leastRight(in);
+      if (rights.find(right) == std::string::npos) rights += (rights.empty() ? "" : "; ") + right;
+    }
+    out << "| `" << r->meta.id << "` | " << cell(reads) << " | " << cell(rights) << " |\n";
+  }
+  return out.str();
+}
+
 }  // namespace adcheck::rules

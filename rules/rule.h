@@ -64,5 +64,8 @@ const Rule* findRule(std::string_view id);
 std::string catalogueText();
 std::string catalogueJson();
 std::string catalogueMarkdown();
+// README's "The service account" table: per directory rule, what it reads and the least right
+// the scan account needs for complete coverage (issue 14), from RuleMeta::inputs.
+std::string serviceAccountMarkdown();
 
 }  // namespace adcheck::rules

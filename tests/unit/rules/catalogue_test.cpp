@@ -24,6 +24,20 @@ TEST(Catalogue, ReadmeTableIsGeneratedFromMetadata) {
       << "regenerate the README table with: adcheck rules --format md";
 }
 
+TEST(Catalogue, ReadmeServiceAccountTableIsGeneratedFromTheDeclaredInputs) {
+  std::ifstream in(std::string(ADCHECK_SOURCE_DIR) + "/README.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto text = ss.str();
+  auto begin = text.find("<!-- service-account:begin -->\n");
+  auto end = text.find("<!-- service-account:end -->");
+  ASSERT_NE(begin, std::string::npos);
+  ASSERT_NE(end, std::string::npos);
+  begin += std::string("<!-- service-account:begin -->\n").size();
+  EXPECT_EQ(text.substr(begin, end - begin), serviceAccountMarkdown())
+      << "regenerate it from rules::serviceAccountMarkdown()";
+}
+
 TEST(Catalogue, IdsAreUniqueAndEveryRuleIsComplete) {
   std::set<std::string_view> ids;
   for (const auto* r : registry()) {

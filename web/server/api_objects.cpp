@@ -25,7 +25,7 @@ constexpr int kObjectLookupsPerMinute = 20;
 // explain() keeps kInvalidArgument for a DN outside the scanned base (answered 400 with its
 // message); every other failure is the directory's and goes to the log only.
 Error directoryError(Error e) {
-  if (e.code == ErrorCode::kInvalidArgument) e.code = ErrorCode::kUnavailable;
+  if (e.code == ErrorCode::kInvalidArgument) e.code = ErrorCode::kServerDown;
   return e;
 }
 

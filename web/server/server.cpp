@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <istream>
 #include <map>
 #include <mutex>
@@ -69,9 +70,11 @@ class Listener {
 
   ~Listener() { stop(); }
 
+  // stop_handlers tells the connections that the server stops (Poco's serverStopped event, which
+  // only the handler factory itself may raise).
   void start(Poco::Net::TCPServerConnectionFactory::Ptr factory, Poco::Net::HTTPServerParams::Ptr params,
-             Poco::Net::HTTPRequestHandlerFactory::Ptr handlers) {
-    handlers_ = handlers;
+             std::function<void()> stop_handlers) {
+    stopHandlers_ = std::move(stop_handlers);
     dispatcher_ = new Poco::Net::TCPServerDispatcher(factory, pool_, params);
     thread_ = std::thread([this] { run(); });
   }
@@ -100,7 +103,7 @@ class Listener {
       perClient_.clear();
     }
     // HTTPServerConnection: waits for the request in progress, then shuts its socket down.
-    if (handlers_) handlers_->serverStopped(this, false);
+    if (stopHandlers_) stopHandlers_();
     if (dispatcher_) dispatcher_->stop();
     pool_.joinAll();
     dispatcher_.reset();
@@ -254,7 +257,7 @@ class Listener {
   std::size_t maxPerClient_;
   Poco::ThreadPool pool_;
   Poco::AutoPtr<Poco::Net::TCPServerDispatcher> dispatcher_;
-  Poco::Net::HTTPRequestHandlerFactory::Ptr handlers_;
+  std::function<void()> stopHandlers_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
@@ -387,6 +390,11 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
   Factory(App& app, bool secure, Listener& listener) : app_(app), secure_(secure), listener_(listener) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
     return new Handler(app_, secure_, listener_);
+  }
+  // What Poco's HTTPServer::stopAll does: kept-alive connections end after their current request.
+  void stopConnections() {
+    const bool abort_current = false;
+    serverStopped.notify(this, abort_current);
   }
 
  private:
@@ -531,9 +539,11 @@ Result<std::unique_ptr<Server>> Server::start(App& app, const config::WebConfig&
                 "is another program using the port? choose another with [web] listen (or --listen)");
   }
   s->listener_ = std::make_shared<Listener>(socket, web.max_connections_per_client);
-  Poco::Net::HTTPRequestHandlerFactory::Ptr handlers = new Factory(app, s->tls_, *s->listener_);
+  Poco::SharedPtr<Factory> factory = new Factory(app, s->tls_, *s->listener_);
+  Poco::Net::HTTPRequestHandlerFactory::Ptr handlers = factory;
   Poco::Net::TCPServerConnectionFactory::Ptr connections = new ConnectionFactory(params, handlers, *s->listener_);
-  s->listener_->start(connections, params, handlers);
+  // The raw pointer stays valid: the connection factory (owned by the dispatcher until stop) holds it.
+  s->listener_->start(connections, params, [f = factory.get()] { f->stopConnections(); });
   return s;
 }
 

@@ -8,6 +8,7 @@
 #include "adcheck/scan/explain.h"
 #include "adcheck/scan/sources.h"
 #include "adcheck/security/guid.h"
+#include "rules/rule.h"
 #include "web/server/app.h"
 #include "web/server/json_views.h"
 #include "web/server/objects.h"
@@ -237,17 +238,34 @@ void registerObjectRoutes(App& app, Router& router) {
                  o->set("explainError",
                         "the directory could not be read; the server log has the details under id " + error_id);
                  o->set("explainErrorId", error_id);
+                 o->set("explainNote", Poco::Dynamic::Var());
                } else if (!*story) {
                  if (findings->empty())
                    return std::unexpected(HttpError{404, "not-found", "neither the directory nor the store knows this object",
                                                     "give an objectGUID or a DN", {}});
+                 // Explain reads scanned user objects only. AdminSDHolder, CN=Directory Service,
+                 // policies and device containers carry findings of rules that run once per scan:
+                 // not finding them among the users says nothing about whether they still exist.
+                 const bool user_findings = std::any_of(findings->begin(), findings->end(), [](const auto& f) {
+                   const auto* rule = rules::findRule(f.finding.rule);
+                   return rule != nullptr && rule->evaluateObject != nullptr;
+                 });
                  o->set("object", Poco::Dynamic::Var());
-                 o->set("explainError", "the object is no longer in the directory");
+                 if (user_findings) {
+                   o->set("explainError", "the object is no longer in the directory");
+                   o->set("explainNote", Poco::Dynamic::Var());
+                 } else {
+                   o->set("explainError", Poco::Dynamic::Var());
+                   o->set("explainNote",
+                          "this is not a user account: the per-user explanation does not apply; its findings "
+                          "from the scans are below");
+                 }
                  o->set("explainErrorId", Poco::Dynamic::Var());
                } else {
                  o->set("object", **story);
                  o->set("explainError", Poco::Dynamic::Var());
                  o->set("explainErrorId", Poco::Dynamic::Var());
+                 o->set("explainNote", Poco::Dynamic::Var());
                }
                o->set("findings", items);
                o->set("history", history);

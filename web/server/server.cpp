@@ -18,6 +18,7 @@
 #include <Poco/Net/TCPServerConnectionFactory.h>
 #include <Poco/Net/TCPServerDispatcher.h>
 #include <Poco/ThreadPool.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -482,6 +483,38 @@ Result<void> checkTransport(const ListenAddress& address, const config::WebConfi
               "behind a TLS-terminating proxy");
 }
 
+Result<Poco::Net::Context::Ptr> serverTlsContext(const config::WebConfig& web) {
+  static std::once_flag ssl_once;
+  std::call_once(ssl_once, [] { Poco::Net::initializeSSL(); });
+  const std::string both = "[web] tls_cert '" + web.tls_cert + "' / tls_key '" + web.tls_key + "'";
+  Poco::Net::Context::Ptr ctx;
+  try {
+    Poco::Net::Context::Params p;
+    p.privateKeyFile = web.tls_key;
+    p.certificateFile = web.tls_cert;
+    p.verificationMode = Poco::Net::Context::VERIFY_NONE;
+    p.loadDefaultCAs = false;
+    // Forward secrecy by ECDHE only: no DHE, whose default group in Poco is 1024 bits. TLS 1.3
+    // suites are OpenSSL's defaults (all AEAD, ECDHE).
+    p.cipherList = "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!MD5";
+    p.dhUse2048Bits = true;
+    ctx = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, p);
+    ctx->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
+                          Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
+    ctx->preferServerCiphers();
+  } catch (const Poco::Exception& e) {
+    return fail(ErrorCode::kTls, both + " cannot be used: " + e.displayText(),
+                "give a PEM certificate (with its chain) and its unencrypted PEM private key");
+  }
+  // Poco loads both files but never checks that they belong together: the server would start and
+  // every handshake would fail.
+  if (SSL_CTX_check_private_key(ctx->sslContext()) != 1)
+    return fail(ErrorCode::kTls, both + " cannot be used together: the key is not the certificate's",
+                "give the private key that belongs to the certificate (openssl x509 -noout -pubkey -in "
+                "CERT and openssl pkey -pubout -in KEY must print the same key)");
+  return ctx;
+}
+
 Result<std::unique_ptr<Server>> Server::start(App& app, const config::WebConfig& web, const std::string& listen) {
   auto addr = parseListen(listen.empty() ? web.listen : listen);
   if (!addr) return fail(addr.error());
@@ -503,30 +536,9 @@ Result<std::unique_ptr<Server>> Server::start(App& app, const config::WebConfig&
   Poco::Net::ServerSocket socket;
   try {
     if (s->tls_) {
-      static std::once_flag ssl_once;
-      std::call_once(ssl_once, [] { Poco::Net::initializeSSL(); });
-      Poco::Net::Context::Ptr ctx;
-      try {
-        Poco::Net::Context::Params p;
-        p.privateKeyFile = web.tls_key;
-        p.certificateFile = web.tls_cert;
-        p.verificationMode = Poco::Net::Context::VERIFY_NONE;
-        p.loadDefaultCAs = false;
-        // Forward secrecy by ECDHE only: no DHE, whose default group in Poco is 1024 bits. TLS 1.3
-        // suites are OpenSSL's defaults (all AEAD, ECDHE).
-        p.cipherList = "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!MD5";
-        p.dhUse2048Bits = true;
-        ctx = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, p);
-        ctx->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
-                              Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
-        ctx->preferServerCiphers();
-      } catch (const Poco::Exception& e) {
-        return fail(ErrorCode::kTls,
-                    "[web] tls_cert '" + web.tls_cert + "' / tls_key '" + web.tls_key + "' cannot be used: " +
-                        e.displayText(),
-                    "give a PEM certificate (with its chain) and its unencrypted PEM private key");
-      }
-      socket = Poco::Net::SecureServerSocket(ctx);
+      auto ctx = serverTlsContext(web);
+      if (!ctx) return fail(ctx.error());
+      socket = Poco::Net::SecureServerSocket(*ctx);
     }
     // SO_REUSEADDR but never SO_REUSEPORT (Poco's default binds with both): a second server on
     // the same port must fail, not silently share the connections.

@@ -14,6 +14,8 @@
 #include <memory>
 #include <string>
 
+#include <Poco/Net/Context.h>
+
 #include "adcheck/config/config.h"
 #include "adcheck/core/error.h"
 
@@ -27,6 +29,10 @@ class Listener;  // server.cpp
 // kept-alive connection) and time a new connection may stay silent.
 inline constexpr int kHeaderTimeoutSeconds = 5;
 inline constexpr int kIdleTimeoutSeconds = 10;
+
+// The dashboard's TLS context from [web] tls_cert / tls_key (ECDHE and TLS 1.3, server order), with
+// the key checked against the certificate. Also what `adcheck doctor` checks.
+Result<Poco::Net::Context::Ptr> serverTlsContext(const config::WebConfig& web);
 
 struct ListenAddress {
   std::string host;  // IP address or "localhost"

@@ -649,7 +649,7 @@ Result<RootDse> Session::rootDse() {
       "defaultNamingContext",    "configurationNamingContext", "schemaNamingContext",
       "rootDomainNamingContext", "dnsHostName",                "serverName",
       "supportedControl",        "supportedSASLMechanisms",    "domainFunctionality",
-      "forestFunctionality",     "domainControllerFunctionality"};
+      "forestFunctionality",     "domainControllerFunctionality", "currentTime"};
   auto entry = impl_->baseSearch("", kAttributes, {}, nullptr);
   if (!entry) return fail(entry.error());
   if (!*entry) {
@@ -664,6 +664,7 @@ Result<RootDse> Session::rootDse() {
   dse.root_domain_naming_context = e.firstOr("rootDomainNamingContext");
   dse.dns_host_name = e.firstOr("dnsHostName");
   dse.server_name = e.firstOr("serverName");
+  dse.current_time = e.firstOr("currentTime");
   if (const auto* v = e.values("supportedControl")) dse.supported_controls = *v;
   if (const auto* v = e.values("supportedSASLMechanisms")) dse.supported_sasl_mechanisms = *v;
   auto toInt = [&](std::string_view name) -> std::optional<int> {

@@ -71,6 +71,7 @@ struct RootDse {
   std::string root_domain_naming_context;
   std::string dns_host_name;
   std::string server_name;
+  std::string current_time;  // the DC's clock, generalized time ("20261207231400.0Z")
   std::vector<std::string> supported_controls;
   std::vector<std::string> supported_sasl_mechanisms;
   std::optional<int> domain_functionality;

@@ -120,7 +120,16 @@ void evaluate(const Context& ctx, const Aggregates&, const Emit& emit) {
                      return ctx.sidName(s);
                    }));
     if (severity == Severity::kInfo) {
-      f.summary = "AdminSDHolder holds Exchange's ActiveSync ACE for " + ctx.sidName(sid);
+      // Exchange writes one such ACE per class a mailbox can be (user, inetOrgPerson): name the
+      // class, or the two findings read the same.
+      std::string applies_to = "every object class";
+      if (auto cls = ace.inheritedObjectType()) {
+        const auto* entry = ctx.names.find(*cls, sec::GuidKind::kClass);
+        applies_to = entry ? entry->name + " objects" : "objects of class " + cls->toString();
+      }
+      f.details->set("appliesTo", applies_to);
+      f.summary = "AdminSDHolder holds Exchange's ActiveSync ACE for " + ctx.sidName(sid) +
+                  " (ActiveSync device containers under " + applies_to + ")";
       f.remediation = "None needed: Exchange setup writes it. It does not make ActiveSync work "
                       "for protected accounts (it is inherit-only).";
     } else {

@@ -16,6 +16,7 @@ int cmdExplain(const Args& args);
 int cmdRules(const Args& args);
 int cmdProbe(const Args& args);  // probe_command.cpp
 int cmdReport(const Args& args);  // report_command.cpp
+int cmdDoctor(const Args& args);  // doctor_command.cpp
 
 // Errors on stderr, the same way for every command; both return exit code 2.
 int usageError(const std::string& message);

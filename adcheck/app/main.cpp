@@ -16,6 +16,7 @@ usage:
                    [--require-complete]
   adcheck scan     --snapshot FILE.ldif[.gz] ... [--config FILE] [--format ...]
   adcheck snapshot --config FILE --output FILE.ldif.gz
+  adcheck doctor   --config FILE [--quick] [--format text|json]   (what will go wrong, before a scan)
   adcheck explain  (--config FILE | --snapshot FILE ...) [--format text|json] USER
   adcheck rules    [--format text|json|md]
   adcheck probe    --config FILE [--format table|json] [URL...]   (default: [endpoint] urls)
@@ -36,6 +37,7 @@ scan exit codes: 0 no finding at or above --fail-on (default: low), 1 some, 2 er
   by default an incomplete coverage does not change the exit code; with --require-complete
   it exits 2.
 probe exit codes: 0 no finding, 1 some, 2 error.
+doctor exit codes: 0 every check ok, 1 warnings, 2 a check failed (--quick: no full read for coverage).
 With [store] path in the configuration file, scan keeps history: status and firstSeen come from it.
 USER for explain: a DN, sAMAccountName or userPrincipalName.
 Secrets never go on the command line: [directory] password_file or ADCHECK_BIND_PASSWORD.
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
   if (command == "scan") return cmdScan(args);
   if (command == "snapshot") return cmdSnapshot(args);
   if (command == "explain") return cmdExplain(args);
+  if (command == "doctor") return cmdDoctor(args);
   if (command == "rules") return cmdRules(args);
   if (command == "probe") return cmdProbe(args);
   if (command == "report") return cmdReport(args);

@@ -170,6 +170,8 @@ const std::vector<KeySpec>& keySpecs() {
       {"web", "trusted_proxies",
        listField(false, [](Config& c) -> std::vector<std::string>& { return c.web.trusted_proxies; })},
       {"web", "cookie_secure", boolField([](Config& c) -> bool& { return c.web.cookie_secure; })},
+      {"web", "max_connections_per_client",
+       intField(1, 4096, [](Config& c) -> int& { return c.web.max_connections_per_client; })},
       {"schedule", "interval",
        [](Config& c, const std::string& v) -> std::optional<std::string> {
          if (v.empty() || v == "0") {

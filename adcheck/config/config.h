@@ -62,6 +62,9 @@ struct WebConfig {
   // Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For / -Proto are believed.
   std::vector<std::string> trusted_proxies;
   bool cookie_secure = false;  // Secure cookie and HSTS although the connection to us is plain
+  // Open connections per client address (idle ones included); behind a reverse proxy all
+  // clients share its address.
+  int max_connections_per_client = 8;
 };
 
 struct ScheduleConfig {

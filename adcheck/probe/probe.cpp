@@ -364,6 +364,23 @@ Result<std::unique_ptr<Connection>> handshake(const ProbeResult& target, const P
   return conn;
 }
 
+// The chain, its verification, the host name match and the negotiated suite.
+void inspectPeer(SSL* ssl, const ProbeOptions& options, ProbeResult& result) {
+  if (STACK_OF(X509)* sent = SSL_get_peer_cert_chain(ssl))
+    for (int i = 0; i < sk_X509_num(sent); ++i) result.chain.push_back(certInfo(sk_X509_value(sent, i)));
+  verifyChain(ssl, options, result);
+  if (X509* leaf = SSL_get0_peer_certificate(ssl)) {
+    in6_addr a6{};
+    in_addr a4{};
+    bool is_ip = inet_pton(AF_INET, result.host.c_str(), &a4) == 1 ||
+                 inet_pton(AF_INET6, result.host.c_str(), &a6) == 1;
+    result.hostnameOk = is_ip ? X509_check_ip_asc(leaf, result.host.c_str(), 0) == 1
+                              : X509_check_host(leaf, result.host.c_str(), 0, 0, nullptr) == 1;
+  }
+  result.protocol = SSL_get_version(ssl);
+  result.cipher = SSL_get_cipher_name(ssl);
+}
+
 HttpResult request(Connection& conn, const std::string& method, const ProbeResult& target,
                    const std::string& path, const ProbeOptions& options) {
   HttpResult out;
@@ -489,6 +506,22 @@ std::string explainStatus(int status) {
   return "unexpected status";
 }
 
+ProbeResult probeTls(const std::string& host, unsigned short port, const ProbeOptions& options) {
+  ProbeResult result;
+  result.url = host + ":" + std::to_string(port);
+  result.host = host;
+  result.port = port;
+  result.probedAt = std::time(nullptr);
+  bool requested = false;
+  auto conn = handshake(result, options, nullptr, requested);
+  if (!conn) {
+    result.error = conn.error().message;
+    return result;
+  }
+  inspectPeer((*conn)->ssl.get(), options, result);
+  return result;
+}
+
 ProbeResult probeUrl(const std::string& url, const ProbeOptions& options) {
   ProbeResult result;
   result.url = url;
@@ -542,20 +575,7 @@ ProbeResult probeUrl(const std::string& url, const ProbeOptions& options) {
       result.clientCertProblem = result.error.substr(std::string("TLS handshake failed: ").size());
     return result;
   }
-  SSL* ssl = (*conn)->ssl.get();
-  if (STACK_OF(X509)* sent = SSL_get_peer_cert_chain(ssl))
-    for (int i = 0; i < sk_X509_num(sent); ++i) result.chain.push_back(certInfo(sk_X509_value(sent, i)));
-  verifyChain(ssl, options, result);
-  if (X509* leaf = SSL_get0_peer_certificate(ssl)) {
-    in6_addr a6{};
-    in_addr a4{};
-    bool is_ip = inet_pton(AF_INET, result.host.c_str(), &a4) == 1 ||
-                 inet_pton(AF_INET6, result.host.c_str(), &a6) == 1;
-    result.hostnameOk = is_ip ? X509_check_ip_asc(leaf, result.host.c_str(), 0) == 1
-                              : X509_check_host(leaf, result.host.c_str(), 0, 0, nullptr) == 1;
-  }
-  result.protocol = SSL_get_version(ssl);
-  result.cipher = SSL_get_cipher_name(ssl);
+  inspectPeer((*conn)->ssl.get(), options, result);
   result.http.push_back(request(**conn, "OPTIONS", result, path, options));
   note_refusal(result.http.back().error);
   conn->reset();

@@ -76,6 +76,10 @@ ProbeOptions optionsFrom(const config::EndpointConfig& cfg);
 // the others.
 ProbeResult probeUrl(const std::string& url, const ProbeOptions& options);
 
+// The TLS handshake alone (no HTTP), for a server that speaks TLS from the first byte (LDAPS):
+// chain, verification against options.caFile, host name, suite. Never fails as a whole.
+ProbeResult probeTls(const std::string& host, unsigned short port, const ProbeOptions& options);
+
 // What a GET status means for an ActiveSync virtual directory.
 std::string explainStatus(int status);
 

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -302,6 +303,30 @@ SqliteOptions sqliteOptions(const config::StoreConfig& config) {
   o.path = config.path;
   o.retention = Retention{config.keep_scans, config.keep_days};
   return o;
+}
+
+Result<int> readSqliteSchemaVersion(const std::string& path) {
+  sqlite3* db = nullptr;
+  // Read-only and no create: looking must not make a store appear or migrate one.
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> guard(db, sqlite3_close);
+  if (rc != SQLITE_OK)
+    return fail(ErrorCode::kIo, "cannot open the store " + path + " to read it: " + sqlite3_errstr(rc),
+                "check [store] path and that this user may read the file");
+  sqlite3_stmt* st = nullptr;
+  const char* kSql =
+      "SELECT COALESCE(MAX(version), 0) FROM schema_version";
+  rc = sqlite3_prepare_v2(db, kSql, -1, &st, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string why = sqlite3_errmsg(db);
+    if (why.find("no such table") != std::string::npos) return 0;
+    return fail(ErrorCode::kIo, "the store " + path + " cannot be read: " + why,
+                "is it an adcheck store (an SQLite file)? set another [store] path otherwise");
+  }
+  int version = 0;
+  if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return version;
 }
 
 Result<std::unique_ptr<Store>> openSqliteStore(const SqliteOptions& options) {

@@ -32,6 +32,10 @@ struct SqliteOptions {
 
 Result<std::unique_ptr<Store>> openSqliteStore(const SqliteOptions& options);
 
+// The schema version of an existing store file, read without changing it (read-only open, no
+// migration): for `adcheck doctor`. 0 when the file holds no adcheck schema.
+Result<int> readSqliteSchemaVersion(const std::string& path);
+
 // The options for the configured store ([store] path, keep_scans, keep_days).
 SqliteOptions sqliteOptions(const config::StoreConfig& config);
 

@@ -50,6 +50,16 @@ test('adcheck demo: log in as the local admin with the printed password, trend h
       assert.ok(dates[i].left >= dates[i - 1].right, `trend x-axis dates ${i - 1} and ${i} overlap`);
     }
     await page.screenshot({ path: join(artifactsDir(), 'demo-overview.png'), fullPage: true });
+    // AdminSDHolder's page: its findings, and no claim that the object left the directory (the
+    // per-user explanation does not apply to it).
+    await page.goto(server.baseUrl + '/findings?rule=ADM-ADMINSDHOLDER-ACL');
+    await page.getByTestId('findings-row').first().waitFor();
+    await page.locator('[data-testid=findings-row] td.dn a').first().click();
+    await page.waitForURL(/\/objects\//);
+    await page.getByTestId('object-note').waitFor();
+    const body = await page.locator('main').textContent();
+    assert.doesNotMatch(body, /no longer/, 'the AdminSDHolder page says the object is gone');
+    assert.match(body, /ADM-ADMINSDHOLDER-ACL/, 'the AdminSDHolder page lists its findings');
     assert.deepEqual(watch.problems, []);
     assert.deepEqual(watch.dialogs, []);
   } finally {

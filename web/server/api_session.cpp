@@ -128,8 +128,10 @@ void registerSessionRoutes(App& app, Router& router) {
                if (!lease) err = lease.error();
                else if (auto s = (*lease)->latestScan(false); !s) err = s.error();
                if (err) {
+                 // Public route: the detail (paths, SQLite's message) only goes to the log.
                  o->set("status", "degraded");
-                 o->set("store", err->message);
+                 o->set("store", "unavailable");
+                 o->set("id", app.logError("health: store", *err));
                  return jsonResponse(503, o);
                }
                o->set("store", "ok");

@@ -81,6 +81,9 @@ Result<std::unique_ptr<App>> App::create(AppOptions options) {
   auto audit = JsonLog::open(cfg.web.audit_log);
   if (!audit) return fail(ErrorCode::kConfig, "[web] audit_log: " + audit.error().message, audit.error().hint);
   app->auditLog_ = std::move(*audit);
+  auto errors = JsonLog::open("-");
+  if (!errors) return fail(errors.error());
+  app->errorLog_ = std::move(*errors);
   app->job_ = std::make_unique<ScanJob>(
       cfg, store_options, app->options_.source ? *app->options_.source : liveSourceFactory(cfg));
   // The scheduler counts the interval from the last scan, also across restarts.
@@ -155,10 +158,18 @@ Result<std::string> App::dataVersion(store::Store& s) {
          std::to_string((*last)->finished);
 }
 
-HttpError App::internal(const std::string& what, const Error& error) {
-  std::cerr << "adcheck serve: " << what << ": " << error.toString() << "\n";
-  return internalError();
+std::string App::logError(const std::string& what, const Error& error) {
+  const std::string id = randomHex(6);
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  o->set("event", "internal-error");
+  o->set("id", id);
+  o->set("what", what);
+  o->set("error", error.toString());
+  errorLog_->write(o);
+  return id;
 }
+
+HttpError App::internal(const std::string& what, const Error& error) { return internalError(logError(what, error)); }
 
 HttpResult<Response> App::withStore(const std::function<HttpResult<Response>(store::Store&)>& fn) {
   auto lease = stores_->acquire();
@@ -215,8 +226,8 @@ Response App::route(const Request& request, std::string& user) {
       if (!r) return errorResponse(r.error());
       return std::move(*r);
     } catch (const std::exception& e) {
-      std::cerr << "adcheck serve: " << request.method << " " << path << ": " << e.what() << "\n";
-      return errorResponse(internalError());
+      return errorResponse(internal(request.method + " " + path.substr(0, 256),
+                                    Error{ErrorCode::kInternal, e.what(), {}}));
     }
   }
   if (request.method != "GET" && request.method != "HEAD")

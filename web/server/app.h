@@ -82,6 +82,7 @@ class App {
 
   // --- for the API resources ----------------------------------------------------------------------
   const config::Config& config() const { return options_.config; }
+  std::time_t now() const { return options_.clock(); }
   StorePool& stores() { return *stores_; }
   SessionStore& sessions() { return *sessions_; }
   LoginThrottle& throttle() { return *throttle_; }
@@ -99,8 +100,11 @@ class App {
   Result<std::string> dataVersion(store::Store& store);
   // Runs fn with a store connection; a store error becomes a logged 500.
   HttpResult<Response> withStore(const std::function<HttpResult<Response>(store::Store&)>& fn);
-  // Logs an internal error (server side only) and returns the 500 to answer with.
+  // Logs an internal error (server side only: DC URIs, bind DNs, paths and library messages never
+  // reach a client) and returns the 500 to answer with, which carries the log line's id.
   HttpError internal(const std::string& what, const Error& error);
+  // Writes {"event": "internal-error", "id", "what", "error"} to standard error; returns the id.
+  std::string logError(const std::string& what, const Error& error);
 
  private:
   explicit App(AppOptions options);
@@ -115,6 +119,7 @@ class App {
   TrustedProxies proxies_;
   std::unique_ptr<JsonLog> accessLog_;
   std::unique_ptr<JsonLog> auditLog_;
+  std::unique_ptr<JsonLog> errorLog_;  // standard error
   std::unique_ptr<ScanJob> job_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<ObjectExplainer> explainer_;

@@ -58,8 +58,9 @@ HttpError badRequest(std::string message, std::string hint) {
   return HttpError{400, "bad-request", std::move(message), std::move(hint), {}};
 }
 
-HttpError internalError() {
-  return HttpError{500, "internal", "internal error", "the server log has the details", {}};
+HttpError internalError(const std::string& id) {
+  if (id.empty()) return HttpError{500, "internal", "internal error", "the server log has the details", {}};
+  return HttpError{500, "internal", "internal error", "the server log has the details under id " + id, {}, id};
 }
 
 Response jsonResponse(int status, const Poco::JSON::Object::Ptr& body) {
@@ -77,6 +78,7 @@ Response errorResponse(const HttpError& error) {
   e->set("code", error.code);
   e->set("message", error.message);
   e->set("hint", error.hint);
+  if (!error.id.empty()) e->set("id", error.id);
   Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
   body->set("error", e);
   Response r = jsonResponse(error.status, body);

@@ -65,6 +65,8 @@ struct HttpError {
   std::string message;
   std::string hint;
   std::optional<int> retryAfter;  // seconds, for 429
+  // For 500: the id of the server log line with the detail (answered as error.id).
+  std::string id = {};
 };
 
 template <class T>
@@ -75,8 +77,9 @@ inline std::unexpected<HttpError> httpFail(int status, std::string code, std::st
   return std::unexpected(HttpError{status, std::move(code), std::move(message), std::move(hint), {}});
 }
 HttpError badRequest(std::string message, std::string hint = {});
-// A store or other internal error: logged by the caller, answered as 500 without details.
-HttpError internalError();
+// A store or other internal error: logged by the caller, answered as 500 without details (with
+// the id of the log line when given).
+HttpError internalError(const std::string& id = "");
 
 Response jsonResponse(int status, const Poco::JSON::Object::Ptr& body);
 Response errorResponse(const HttpError& error);

@@ -412,6 +412,14 @@ TEST(ReportLab, GoldenHtmlAndCsvOfTheLabScan) {
   const std::time_t kNow = 1767225600;  // 2026-01-01T00:00:00Z
   const Stored s = scanInto(*st, **source, cfg, kNow);
 
+  // Two findings of one rule on one object must say how they differ: an administrator reading
+  // two identical lines cannot tell which ACE each one is about (issue 16, section 6).
+  std::map<std::string, std::string> seen;  // rule + DN + summary -> fingerprint
+  for (const auto& [fp, f] : s.byFingerprint) {
+    auto [it, fresh] = seen.emplace(f.rule + "\n" + f.dn + "\n" + f.summary, fp);
+    EXPECT_TRUE(fresh) << f.rule << " on " << f.dn << ": two findings read the same: " << f.summary;
+  }
+
   // Every rule except the two whose verdicts depend on the clock against lab-made dates
   // (certificate expiry, device age): their text changes as the lab cache ages.
   report::ReportRequest r;

@@ -277,6 +277,23 @@ TEST_F(WebLab, OperatorScanRunsLiveWithProgressProbeAndExplain) {
   EXPECT_EQ(o->getObject("object")->getValue<std::string>("samAccountName"), "hostile-img");
   EXPECT_GT(o->getObject("object")->getArray("dacl")->size(), 0u);
   EXPECT_GT(o->getArray("findings")->size(), 0u);
+  EXPECT_TRUE(o->get("explainErrorId").isEmpty());
+  // Again, over the kept service-account session.
+  auto again = op.call("GET", "/api/v1/objects/" + encoded);
+  ASSERT_EQ(again.status, 200) << again.body.substr(0, 400);
+  EXPECT_FALSE(again.json()->get("object").isEmpty()) << again.json()->get("explainError").toString();
+
+  // Only DNs below the scanned base are read: another domain, and the configuration partition
+  // (lexically below the domain, but not scanned), are refused before any search.
+  const std::string base = dn.substr(dn.find("DC="));
+  for (const std::string& outside : std::vector<std::string>{
+           "CN=Administrator,CN=Users,DC=elsewhere,DC=example", "CN=Some Server,CN=Servers,CN=Configuration," + base}) {
+    std::string enc;
+    Poco::URI::encode(outside, "/?#[]@!$&'()*+,;=%<> \"", enc);
+    auto r = op.call("GET", "/api/v1/objects/" + enc);
+    EXPECT_EQ(r.status, 400) << outside << ": " << r.body.substr(0, 400);
+    EXPECT_NE(r.errorMessage().find("outside the scanned base"), std::string::npos) << r.body.substr(0, 400);
+  }
 
   // A second scan while none runs is fine; the audit log names who started them.
   const std::string audit = readFile(dir_ + "/audit.log");

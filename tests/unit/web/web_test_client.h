@@ -67,7 +67,7 @@ class Client {
     } else {
       s = std::make_unique<Poco::Net::HTTPClientSession>(host_, port_);
     }
-    s->setTimeout(Poco::Timespan(60, 0));
+    s->setTimeout(Poco::Timespan(timeoutSeconds_, 0));
     Poco::Net::HTTPRequest req(method, uri, Poco::Net::HTTPMessage::HTTP_1_1);
     if (!cookie_.empty() && !headers.count("Cookie")) req.set("Cookie", "adcheck_session=" + cookie_);
     for (const auto& [k, v] : headers) req.set(k, v);
@@ -112,6 +112,7 @@ class Client {
   std::string cookie_;
   std::string csrf_;
   std::string lastSetCookie_;
+  long timeoutSeconds_ = 60;  // per socket operation
 
  private:
   std::string host_;

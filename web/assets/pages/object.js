@@ -124,7 +124,9 @@ export async function render(main, ctx) {
   const title = o ? rdnValue(o.dn) || o.samAccountName : ctx.params.id;
   add(main, h('p', { className: 'crumbs' }, link('/findings', '← Findings')),
               h('h1', {}, 'Object ', h('span', { className: 'object-name' }, text(title))));
-  if (!o) {
+  if (!o && data.explainNote) {
+    add(main, h('p', { 'data-testid': 'object-note' }, text(data.explainNote)));
+  } else if (!o) {
     add(main, h('p', { className: 'warn-text' }, 'The directory data for this object could not be explained: ',
                   text(data.explainError, 'it is no longer in the last scanned source')));
   } else {

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -58,7 +59,12 @@ struct RuleRow {
 class CoverageLab : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    lab_ = new testing::Lab(testing::loadLab());
+    try {
+      lab_ = new testing::Lab(testing::loadLab());
+    } catch (const std::exception& e) {
+      setup_error_ = new std::string(e.what());  // the lab is not up: each test fails saying why
+      return;
+    }
     const auto expected = security::oracle::parseJsonFile(fs::path(lab_->dir) / "expected.json");
     coverage_ = expected->getObject("coverage");
     // Samba's enforcement of the same pairs (also run alone as ctest lab_coverage_oracle).
@@ -70,8 +76,14 @@ class CoverageLab : public ::testing::Test {
         *(oracle_log_ = new std::string)));
     if (fs::exists(out)) oracle_ = security::oracle::parseJsonFile(out);
   }
+  void SetUp() override {
+    if (setup_error_) FAIL() << *setup_error_;
+  }
   static void TearDownTestSuite() {
+    delete setup_error_;
+    setup_error_ = nullptr;
     delete lab_;
+    lab_ = nullptr;
     delete oracle_ok_;
     delete oracle_log_;
     coverage_ = nullptr;
@@ -103,7 +115,9 @@ class CoverageLab : public ::testing::Test {
   static Obj oracle_;
   static ::testing::AssertionResult* oracle_ok_;
   static std::string* oracle_log_;
+  static std::string* setup_error_;
 };
+std::string* CoverageLab::setup_error_ = nullptr;
 testing::Lab* CoverageLab::lab_ = nullptr;
 Obj CoverageLab::coverage_;
 Obj CoverageLab::oracle_;

@@ -33,7 +33,8 @@ using testing::Identity;
 std::set<std::string> keys(const Poco::JSON::Array::Ptr& a) {
   std::set<std::string> out;
   if (a)
-    for (std::size_t i = 0; i < a->size(); ++i) out.insert(scan::dnKey(a->getElement<std::string>(i)));
+    for (std::size_t i = 0; i < a->size(); ++i)
+      out.insert(scan::dnKey(a->getElement<std::string>(i)));
   return out;
 }
 
@@ -47,8 +48,9 @@ std::string join(const std::set<std::string>& s) {
 // (simple bind over LDAPS with its password file), since it is one of its kind.
 std::string iniFor(const testing::Lab& lab, const std::string& account) {
   if (account == "admin") return testing::labConfigIni(lab, Identity::kAdminGssapi);
-  return "[directory]\nuri = " + lab.str("ldaps_uri") + "\nbind = simple\nuser = " +
-         lab.str(account + ".user") + "\npassword_file = " + lab.str(account + ".password_file") +
+  return "[directory]\nuri = " + lab.str("ldaps_uri") +
+         "\nbind = simple\nuser = " + lab.str(account + ".user") +
+         "\npassword_file = " + lab.str(account + ".password_file") +
          "\nca_file = " + lab.str("ca_file") + "\n";
 }
 
@@ -71,8 +73,8 @@ class CoverageLab : public ::testing::Test {
     const fs::path out = fs::path(ADCHECK_BINARY_DIR) / "coverage_oracle_for_adcheck.json";
     fs::remove(out);
     oracle_ok_ = new ::testing::AssertionResult(security::oracle::runPython(
-        {(fs::path(ADCHECK_SOURCE_DIR) / "tests/lab/coverage_oracle.py").string(), "--dir", lab_->dir,
-         "--out", out.string()},
+        {(fs::path(ADCHECK_SOURCE_DIR) / "tests/lab/coverage_oracle.py").string(), "--dir",
+         lab_->dir, "--out", out.string()},
         *(oracle_log_ = new std::string)));
     if (fs::exists(out)) oracle_ = security::oracle::parseJsonFile(out);
   }
@@ -97,7 +99,8 @@ class CoverageLab : public ::testing::Test {
                                   "' --format json");
     const auto brace = out.find('{');
     if ((rc != 0 && rc != 1) || brace == std::string::npos) {
-      ADD_FAILURE() << "adcheck scan as " << account << " exited " << rc << ":\n" << out.substr(0, 2000);
+      ADD_FAILURE() << "adcheck scan as " << account << " exited " << rc << ":\n"
+                    << out.substr(0, 2000);
       return nullptr;
     }
     auto root = Poco::JSON::Parser().parse(out.substr(brace)).extract<Obj>();
@@ -131,7 +134,8 @@ TEST_F(CoverageLab, SambaEnforcesTheManifest) {
 }
 
 TEST_F(CoverageLab, ScanCoverageEqualsTheManifestForEachAccount) {
-  ASSERT_TRUE(coverage_) << "expected.json has no 'coverage': rebuild the lab from this scenarios.json";
+  ASSERT_TRUE(coverage_)
+      << "expected.json has no 'coverage': rebuild the lab from this scenarios.json";
   auto rules = coverage_->getObject("rules");
   ASSERT_TRUE(rules && rules->size() > 0)
       << "scenarios.json 'coverage' names no rules (their inputs come from COVERAGE.md)";
@@ -143,7 +147,8 @@ TEST_F(CoverageLab, ScanCoverageEqualsTheManifestForEachAccount) {
     const Obj enforced = oracle_ ? oracle_->getObject("rules") : nullptr;
     std::map<std::string, Obj> got_rules;
     if (got) {
-      EXPECT_TRUE(got->optValue<bool>("computed", false)) << account << ": coverage.computed is false";
+      EXPECT_TRUE(got->optValue<bool>("computed", false))
+          << account << ": coverage.computed is false";
       const std::string dn = lab_->str(account + ".dn");
       EXPECT_EQ(scan::dnKey(got->optValue<std::string>("account", "")), scan::dnKey(dn)) << account;
       auto arr = got->getArray("rules");
@@ -204,13 +209,14 @@ TEST_F(CoverageLab, ScanCoverageEqualsTheManifestForEachAccount) {
         for (const auto& k : got_set)
           if (!want_set.contains(k)) extra.insert(k);
         EXPECT_TRUE(missing.empty() && extra.empty())
-            << account << " " << rule << " " << input << ": unreadable per the manifest but not per adcheck:"
-            << join(missing) << "\n    unreadable per adcheck but not per the manifest:" << join(extra);
+            << account << " " << rule << " " << input
+            << ": unreadable per the manifest but not per adcheck:" << join(missing)
+            << "\n    unreadable per adcheck but not per the manifest:" << join(extra);
         EXPECT_EQ(gin->second->optValue<int>("unreadable", -1), static_cast<int>(want_set.size()))
             << account << " " << rule << " " << input;
         if (want_set.empty()) {
-          EXPECT_EQ(gin->second->getValue<std::string>("verdict"), "complete") << account << " " << rule << " "
-                                                                               << input;
+          EXPECT_EQ(gin->second->getValue<std::string>("verdict"), "complete")
+              << account << " " << rule << " " << input;
         }
       }
       for (const auto& [input, _] : got_inputs)
@@ -219,16 +225,18 @@ TEST_F(CoverageLab, ScanCoverageEqualsTheManifestForEachAccount) {
             << " that the manifest does not list for this rule (update scenarios.json 'coverage')";
     }
     for (const auto& [rule, _] : got_rules)
-      EXPECT_TRUE(rules->has(rule)) << account << ": scan.coverage has rule " << rule
-                                    << " that the manifest does not list";
+      EXPECT_TRUE(rules->has(rule))
+          << account << ": scan.coverage has rule " << rule << " that the manifest does not list";
     if (got) {
-      EXPECT_EQ(got->optValue<bool>("complete", !all_complete), all_complete) << account << ": coverage.complete";
+      EXPECT_EQ(got->optValue<bool>("complete", !all_complete), all_complete)
+          << account << ": coverage.complete";
     }
   }
-  std::printf("\n%-30s %-8s %-22s %-22s %-22s\n", "rule", "account", "adcheck", "manifest", "Samba");
+  std::printf("\n%-30s %-8s %-22s %-22s %-22s\n", "rule", "account", "adcheck", "manifest",
+              "Samba");
   for (const auto& [k, row] : table)
-    std::printf("%-30s %-8s %-22s %-22s %-22s\n", k.first.c_str(), k.second.c_str(), row.adcheck.c_str(),
-                row.manifest.c_str(), row.samba.c_str());
+    std::printf("%-30s %-8s %-22s %-22s %-22s\n", k.first.c_str(), k.second.c_str(),
+                row.adcheck.c_str(), row.manifest.c_str(), row.samba.c_str());
 }
 
 }  // namespace

@@ -11,16 +11,17 @@ reads, pair by pair (account, object, input):
                  does not get back at all is unreadable for every input; otherwise the attribute is
                  unreadable when Administrator reads a value and the account reads none
                  (nTSecurityDescriptor is asked for with the SD flags control, DACL only). Where the
-                 object has no value, a read proves nothing: for the objects whose DACL the lab cut
-                 (OU=CoverageCut, the 'protected-remove' users) and every pair predicted unreadable,
-                 the oracle writes a marker value as Administrator, reads as the account and removes
-                 it again; other valueless pairs are counted as not observed.
+                 object has no value, a read proves nothing: the oracle writes a marker value as
+                 Administrator, reads as the account and removes it again, on every object whose
+                 DACL the lab cut (OU=CoverageCut, the sets of the manifest) and on one object per
+                 distinct (DACL, objectClass) for the rest: Samba's answer depends on nothing else
+                 (the account's own object, where PRINCIPAL SELF applies, is probed itself), so that
+                 answer is 'inferred' for the objects sharing them.
   - devices      on the same objects: the account must list the user's ExchangeActiveSyncDevices
                  container and read it and each device below it. Users without a container get one
                  created as Administrator for the probe (the descriptor Samba computes for it is the
                  one Exchange's would get: the class default plus the user's inheritable ACEs),
-                 deleted right after; of the 1,600 identical bulk users (and of '--users N' ones) only 3
-                 are probed, besides every cut one.
+                 deleted right after; again one probe per (DACL, objectClass) outside the cut ones.
   - policies     (COVERAGE.md) over the users whose msExchMobileMailboxPolicyLink the account reads:
                  unreadable where the link names a policy the account does not get back.
   - policy-objects  the msExchMobileMailboxPolicy objects Administrator finds in the configuration NC.
@@ -48,7 +49,6 @@ from lab_common import (  # noqa: E402
 MARK = "coverage-probe"
 LINK = "msExchMobileMailboxPolicyLink"
 DEVICES_CONTAINER = "ExchangeActiveSyncDevices"
-BULK_PROBES = 3
 LDB_ERR_INSUFFICIENT_ACCESS_RIGHTS = 50
 ADMINSDHOLDER = "CN=AdminSDHolder,CN=System," + BASE_DN
 DIRECTORY_SERVICE = "CN=Directory Service,CN=Windows NT,CN=Services," + CONFIG_DN
@@ -132,7 +132,8 @@ class Oracle:
     # ------------------------------------------------------------------ the truth, as admin reads it
     def load_truth(self):
         ldb = self.ldb
-        attrs = [a for a in self.user_attrs if a != "nTSecurityDescriptor"] + ["nTSecurityDescriptor"]
+        attrs = sorted(set(self.user_attrs) - {"nTSecurityDescriptor", "objectClass"}) + [
+            "objectClass", "nTSecurityDescriptor"]
         self.objects = self.admin.search(BASE_DN, ldb.SCOPE_SUBTREE, "(objectClass=user)", attrs,
                                          controls=[SD_FLAGS_DACL])
         self.containers = {}
@@ -163,7 +164,7 @@ class Oracle:
         seen = {self.key(m.dn): m for m in db.search(BASE_DN, ldb.SCOPE_SUBTREE, "(objectClass=user)", attrs,
                                                       controls=[SD_FLAGS_DACL])}
         res = {i: {"objects": 0, "predicted": 0, "enforced": [], "observed": 0, "probed": 0, "unobserved": 0,
-                   "mismatches": [], "all": []} for i in self.inputs}
+                   "inferred": 0, "mismatches": [], "all": []} for i in self.inputs}
         names = {}
 
         def record(inp, k, dn, enforced, probed=False):
@@ -184,7 +185,9 @@ class Oracle:
                     dn, "unreadable" if pred else "readable", "denies it" if enforced else "returns it"))
 
         values = probe_values()
-        bulk_probed = 0
+        representative = {}
+        own = self.key(db.search(BASE_DN, ldb.SCOPE_SUBTREE, "(sAMAccountName=%s)" % ldb.binary_encode(
+            self.cov["accounts"][account]), ["cn"])[0].dn) if account != "admin" else None
         for m in self.objects:
             k, dn = self.key(m.dn), str(m.dn)
             names[k] = dn
@@ -195,18 +198,36 @@ class Oracle:
                     record(inp, k, dn, True)
                 elif attr in m:
                     record(inp, k, dn, attr not in vis)
-                elif (k in self.interesting or k in predicted[inp]) and attr in values:
+                elif attr not in values:
+                    record(inp, k, dn, None)
+                elif k in self.interesting or k in predicted[inp] or k == own:
                     record(inp, k, dn, self.probe_attr(db, dn, attr, values[attr]), probed=True)
                 else:
-                    record(inp, k, dn, None)
+                    # Samba's answer depends on the DACL, the object's classes and the token only
+                    # (PRINCIPAL SELF aside: the account's own object is probed itself), so one
+                    # probe stands for every object with the same DACL and classes.
+                    sig = (attr, tuple(sorted(str(c) for c in m.get("objectClass", []))),
+                           bytes(m["nTSecurityDescriptor"][0]) if "nTSecurityDescriptor" in m else b"")
+                    if sig not in representative:
+                        representative[sig] = self.probe_attr(db, dn, attr, values[attr])
+                        record(inp, k, dn, representative[sig], probed=True)
+                    else:
+                        res[inp]["inferred"] += representative[sig] is not None
+                        record(inp, k, dn, representative[sig])
             if "devices" in self.inputs:
-                kl = k.lower()  # bulk and '--users N' users share one DACL each: a few stand for all
-                bulk = (",ou=bulk,ou=lab," in kl or ",ou=generated,ou=lab," in kl) and k not in self.interesting
-                if bulk and bulk_probed >= BULK_PROBES:
-                    record("devices", k, dn, None)
-                else:
-                    bulk_probed += bulk
+                if k in self.containers or k in self.interesting or k in predicted["devices"] or k == own:
                     record("devices", k, dn, self.probe_devices(db, k, dn), probed=k not in self.containers)
+                else:
+                    # The would-be container's descriptor follows from the class default and the
+                    # user's DACL; List Contents on the user from the same DACL: one probe per kind.
+                    sig = ("devices", tuple(sorted(str(c) for c in m.get("objectClass", []))),
+                           bytes(m["nTSecurityDescriptor"][0]) if "nTSecurityDescriptor" in m else b"")
+                    if sig not in representative:
+                        representative[sig] = self.probe_devices(db, k, dn)
+                        record("devices", k, dn, representative[sig], probed=True)
+                    else:
+                        res["devices"]["inferred"] += representative[sig] is not None
+                        record("devices", k, dn, representative[sig])
         got_policies = {self.key(m.dn) for m in db.search(CONFIG_DN, ldb.SCOPE_SUBTREE,
                                                           "(objectClass=msExchMobileMailboxPolicy)", ["cn"])}
         if "policies" in self.inputs:
@@ -246,9 +267,8 @@ class Oracle:
         """Writes a marker as Administrator, reads it as the account, removes it. True = unreadable."""
         try:
             set_attr(self.admin, dn, attr, value)
-        except self.ldb.LdbError as e:
-            self.problems.append("%s: cannot write the %s probe as Administrator: %s" % (dn, attr, e))
-            return None
+        except self.ldb.LdbError:
+            return None  # e.g. a constraint of that object: not observed (only a failed removal is a problem)
         try:
             return not self.base_has(db, dn, attr)
         finally:
@@ -330,13 +350,13 @@ def main(argv=None):
             raise LabError("unknown account %r (the manifest has %s)" % (account, sorted(cov["accounts"])))
         res, predicted, _ = oracle.run_account(account)
         print("coverage_oracle: %s (%s): %d scanned objects" % (account, cov["accounts"][account], len(oracle.objects)))
-        print("  %-34s %8s %10s %9s %9s %7s %10s" % ("input", "objects", "predicted", "enforced", "observed",
-                                                    "probed", "unobserved"))
+        print("  %-34s %8s %10s %9s %9s %7s %9s %10s" % ("input", "objects", "predicted", "enforced", "observed",
+                                                         "probed", "inferred", "unobserved"))
         for inp in oracle.inputs:
             r = res[inp]
-            print("  %-34s %8d %10d %9d %9d %7d %10d%s" % (inp, r["objects"], r["predicted"], len(r["enforced"]),
-                                                          r["observed"], r["probed"], r["unobserved"],
-                                                          "  MISMATCH" if r["mismatches"] else ""))
+            print("  %-34s %8d %10d %9d %9d %7d %9d %10d%s" % (
+                inp, r["objects"], r["predicted"], len(r["enforced"]), r["observed"], r["probed"], r["inferred"],
+                r["unobserved"], "  MISMATCH" if r["mismatches"] else ""))
             for line in r["mismatches"]:
                 print("      " + line)
             mismatches += len(r["mismatches"])

@@ -35,7 +35,7 @@ from lab_common import (  # noqa: E402
     BASE_DN, CONFIG_DN, DNS_DOMAIN, GUID_EAS_DEVICE, GUID_EAS_DEVICES, HERE, MANIFEST, NETBIOS,
     REALM, SCHEMA_DN, SD_FLAGS_DACL, UAC_NAMES, UF_DONT_EXPIRE_PASSWD, UF_NORMAL_ACCOUNT,
     UF_PASSWD_NOTREQD, UF_WORKSTATION_TRUST_ACCOUNT, LabError, explicit_aces, log,
-    pid_alive, read_json, read_secret, resolve, resolve_tree, split_sddl, wait_for,
+    pid_alive, read_json, read_secret, resolve, resolve_tree, scenario_objects, split_sddl, wait_for,
     without_inherited_flag, write_json, write_secret)
 
 CACHE_ROOT = "/var/tmp/adcheck-lab-cache"
@@ -111,6 +111,10 @@ CLASSES = [
     ("msExchMobileMailboxPolicy", "ms-Exch-Mobile-Mailbox-Policy", PRIVATE_ARC + ".2.3",
      "a29670e5-7e7d-4c51-8940-4b4563478746", ["container"], ["msExchMobileFlags"]),
 ]
+# ${GUID:<lDAPDisplayName>} in the manifest: the schemaIDGUID the lab gives an Exchange attribute
+# (several are invented above, so the manifest cannot spell them out).
+SCHEMA_GUID_PLACEHOLDERS = {("GUID", a[0]): a[5] or _invented_guid(a[0]) for a in ATTRIBUTES}
+
 USER_MAY_CONTAIN = ["msExchOmaAdminWirelessEnable", "homeMDB", "msExchMailboxGuid", "msExchRecipientTypeDetails",
                     "mailNickname", "msExchMobileMailboxPolicyLink"]
 
@@ -465,6 +469,7 @@ class Populator:
         self.cert_thumbprints = {}
         self.backdate = []  # (dn, whenChanged, whenCreated)
         self.generated_expected = []
+        self.protect_removed = []  # DNs: the manifest's coverage set 'protected-remove' (issue 14)
         self.org = manifest["directory"]["exchange_org"]
         self.org_dn = "CN=%s,%s" % (self.org, EXCHANGE_ROOT)
         self.policies_dn = "CN=Mobile Mailbox Policies," + self.org_dn
@@ -491,7 +496,7 @@ class Populator:
         return self.sid_cache[sam]
 
     def res(self, text):
-        return resolve(text, self.values, self.sid)
+        return resolve(text, self.values, self.sid, SCHEMA_GUID_PLACEHOLDERS)
 
     def dn_for(self, parent, rdn_attr, value):
         parent_dn = self.res(parent) + "," + BASE_DN if parent else BASE_DN
@@ -525,6 +530,7 @@ class Populator:
     def protect_remove(self, dn):
         """'Include inheritable permissions' off, inherited ACEs removed (the ADUC 'Remove' choice)."""
         self.set_dacl(dn, "D:PAI" + "".join(explicit_aces(self.dacl_aces(dn))))
+        self.protect_removed.append(str(dn))
 
     def protect_convert(self, dn):
         """Inheritance off, inherited ACEs converted to explicit copies (the ADUC 'Convert' choice)."""
@@ -627,6 +633,8 @@ class Populator:
                     self.add_devices(o)
         with step("access-check oracle groups"):
             self.add_access_oracle_groups()
+        with step("coverage cut (second scan account)"):
+            self.add_coverage_lab()
 
     def add_access_oracle_groups(self):
         """The manifest's 'access_oracle' groups (issue 14): each gets its case's ACEs first in its
@@ -654,7 +662,46 @@ class Populator:
         for o in self.manifest["objects"]:
             if o["id"] == policy_id and o["kind"] == "policy":
                 return "CN=%s,%s" % (o["cn"], self.policies_dn)
+        cov = self.manifest.get("coverage_lab")
+        if cov:
+            for o in cov["policies"]:
+                if o["id"] == policy_id:
+                    return "CN=%s,%s" % (o["cn"], self.coverage_policies_dn())
         raise LabError("unknown policy id %r in the manifest" % policy_id)
+
+    def coverage_policies_dn(self):
+        return "CN=%s,%s" % (self.manifest["coverage_lab"]["policy_container"]["cn"], self.org_dn)
+
+    def add_coverage_lab(self):
+        """The manifest's 'coverage_lab' (issue 14): a second unprivileged scan account and the
+        objects whose view is cut for it, in their own OU and policy container. Last of all steps,
+        so every object of the other scenarios keeps its RID, DACL and content."""
+        cov = self.manifest.get("coverage_lab")
+        if not cov:
+            return
+        self.add_account(cov["account"])
+        ou = cov["ou"]
+        self.add({"dn": self.dn_for(ou["parent"], "OU", ou["name"]), "objectClass": "organizationalUnit"})
+        container = self.coverage_policies_dn()
+        self.add({"dn": container, "objectClass": "container"})
+        for p in cov["policies"]:
+            self.add({"dn": "CN=%s,%s" % (p["cn"], container), "objectClass": "msExchMobileMailboxPolicy",
+                      "msExchMobileFlags": str(p["flags"])})
+        # Children first, the container's ACEs after: Samba propagates them to the policies at commit.
+        self.prepend_aces(container, [self.res(a) for a in cov["policy_container"]["aces"]])
+        for o in cov["objects"]:
+            self.add_account(o)
+        g = cov["group"]
+        self.add_group(g)
+        self.modify_attr(self.find(g["sam"]), "member", [self.find(m) for m in g["members"]], self.ldb.FLAG_MOD_ADD)
+        for o in cov["objects"]:
+            dn = self.find(o["sam"])
+            if o.get("aces"):
+                self.prepend_aces(dn, [self.res(a) for a in o["aces"]])
+            if o.get("dacl_sddl"):
+                self.set_dacl(dn, self.res(o["dacl_sddl"]))
+            if o.get("device_container") or o.get("devices"):
+                self.add_devices(o)
 
     def add_group(self, o):
         self.add({"dn": self.dn_for(o["parent"], "CN", o["cn"]), "objectClass": "group",
@@ -920,7 +967,7 @@ def self_check(paths, manifest, n, backdated):
     problems = []
     prot = protected_principals(db, domain_sid)
     prot_by_sam = {v["sam"].lower(): v for v in prot.values()}
-    objs = [o for o in manifest["objects"] if o["kind"] in ("user", "inetOrgPerson")]
+    objs = [o for o in scenario_objects(manifest) if o["kind"] in ("user", "inetOrgPerson")]
     expected = manifest["expected"]
 
     def exp(rule, sam):
@@ -1072,6 +1119,10 @@ def write_lab_json(paths, n, pid, extra_users):
                    "password_file": os.path.join(paths.dir, "viewer1.pw")},
         "operator": {"user": "operator1@" + DNS_DOMAIN, "dn": "CN=Otto Operator,OU=IT,OU=Lab," + BASE_DN,
                      "password_file": os.path.join(paths.dir, "operator1.pw")},
+        # Issue 14: the second unprivileged scan account, whose view the lab cuts (scenarios.json
+        # 'coverage_lab'); the expected coverage of both accounts is the manifest's 'coverage'.
+        "cutview": {"user": "adcheck-cutview@" + DNS_DOMAIN, "dn": "CN=adcheck-cutview,CN=Users," + BASE_DN,
+                    "password_file": os.path.join(paths.dir, "cutview.pw")},
         "passwords_file": paths.passwords,
         "extra_users": extra_users,
     }
@@ -1088,12 +1139,48 @@ def write_expected(paths, manifest, pop):
             "expected": resolve_tree(manifest["expected"] + pop.generated_expected, values, pop.sid, extra),
             "decoys": resolve_tree(manifest["decoys"], values, pop.sid, extra),
             "certificates": pop.cert_thumbprints}
+    if manifest.get("coverage"):
+        data["coverage"] = resolve_coverage(manifest["coverage"], pop)
     write_json(paths.expected, data)
     write_json(paths.passwords, pop.passwords)
     os.chmod(paths.passwords, 0o600)
     for sam, file_name in (("svc-adcheck", "reader.pw"), ("EXCH01$", "exch01.pw"), ("viewer1", "viewer1.pw"),
-                           ("operator1", "operator1.pw")):
+                           ("operator1", "operator1.pw"), ("adcheck-cutview", "cutview.pw")):
         write_secret(os.path.join(paths.dir, file_name), pop.passwords[sam])
+
+
+def resolve_coverage(cov, pop):
+    """The manifest's 'coverage' with absolute DNs and the named sets expanded; '--users N' adds the
+    generated users whose inheritance was removed to 'protected-remove'. Checks that the set the
+    manifest names is the one the build made."""
+    def absolute(rel):
+        return rel + "," + BASE_DN
+
+    sets = {name: [absolute(r) for r in rels] for name, rels in cov.get("sets", {}).items()}
+    if "protected-remove" in sets:
+        built = [dn for dn in pop.protect_removed if ",OU=Generated,OU=Lab," not in dn]
+        key = {d.lower() for d in sets["protected-remove"]}
+        if {d.lower() for d in built} != key:
+            raise LabError("coverage set 'protected-remove' of the manifest %s differs from the users lab.py "
+                           "built with inheritance removed %s" % (sorted(key), sorted(d.lower() for d in built)))
+        sets["protected-remove"] += [dn for dn in pop.protect_removed if ",OU=Generated,OU=Lab," in dn]
+
+    def expand(items):
+        out = []
+        for item in items:
+            m = re.fullmatch(r"\$\{COVERAGE:([^}]+)\}", item)
+            if m:
+                if m.group(1) not in sets:
+                    raise LabError("coverage: unknown set %s" % item)
+                out.extend(sets[m.group(1)])
+            else:
+                out.append(absolute(item))
+        return out
+
+    return {"accounts": cov["accounts"],
+            "unreadable": {acct: {inp: expand(objs) for inp, objs in inputs.items()}
+                           for acct, inputs in cov["unreadable"].items()},
+            "rules": resolve_tree(cov.get("rules", {}), pop.values, pop.sid)}
 
 
 def build(paths, n, extra_users, manifest):
@@ -1270,7 +1357,7 @@ def do_describe(_args):
 
     print("| id | object | expected findings | must not fire | what it proves |")
     print("|---|---|---|---|---|")
-    for o in manifest["objects"]:
+    for o in scenario_objects(manifest):
         if o["kind"] in ("ou", "bulk-users"):
             name = o.get("name", o.get("prefix", ""))
         else:

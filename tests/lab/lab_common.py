@@ -48,6 +48,13 @@ UAC_NAMES = {
 }
 
 
+def scenario_objects(manifest):
+    """The manifest's 'objects' plus the accounts and users of its 'coverage_lab' section (issue 14),
+    which lab.py builds in a step of their own, last."""
+    cov = manifest.get("coverage_lab") or {}
+    return manifest["objects"] + ([cov["account"]] if cov.get("account") else []) + cov.get("objects", [])
+
+
 class LabError(Exception):
     """A failure with a message that says what failed and what to look at."""
 

@@ -19,7 +19,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lab_common import (  # noqa: E402
-    BASE_DN, LabError, connect_admin, connect_ldap, load_lab, read_json, read_secret, run_main)
+    BASE_DN, LabError, connect_admin, connect_ldap, load_lab, read_json, read_secret, run_main,
+    scenario_objects)
 
 LDB_ERR_INSUFFICIENT_ACCESS_RIGHTS = 50
 LDB_ERR_NO_SUCH_OBJECT = 32
@@ -38,7 +39,7 @@ def main(argv=None):
     manifest = read_json(lab["manifest"])
     expected = read_json(lab["expected"])
     denied_expected = {e["object"] for e in expected["expected"] if e["rule"] == "EAS-DEVICE-RIGHTS-MISSING"}
-    mailbox_users = [o for o in manifest["objects"] if o.get("mailbox")]
+    mailbox_users = [o for o in scenario_objects(manifest) if o.get("mailbox")]
     if not mailbox_users:
         raise LabError("the manifest %s names no mailbox user" % lab["manifest"])
 

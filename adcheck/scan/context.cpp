@@ -75,6 +75,7 @@ EntryKind classify(const ldap::Entry& e) {
   if (oc == nullptr) {
     if (e.has("msDS-ReplAttributeMetaData")) return EntryKind::kReplMetadata;
     if (e.has("tokenGroups")) return EntryKind::kScannerToken;
+    if (e.has(kUnreadableObjectMarker)) return EntryKind::kUnreadableObject;
     return EntryKind::kOther;
   }
   if (hasClass(*oc, "msExchActiveSyncDevice")) return EntryKind::kDevice;
@@ -241,6 +242,9 @@ void ContextBuilder::add(const ldap::Entry& e, EntryKind kind) {
       c.scannerDn = e.dn();
       break;
     }
+    case EntryKind::kUnreadableObject:
+      c.unreadableObjects.push_back(e.dn());
+      break;
     case EntryKind::kScannedObject:
     case EntryKind::kOther:
       break;

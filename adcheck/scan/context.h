@@ -21,8 +21,13 @@ enum class EntryKind {
   kReplMetadata,  // msDS-ReplAttributeMetaData without objectClass (adminCount dates)
   kScannerToken,  // tokenGroups (and objectSid) of the scan account, without objectClass
   kScannedObject,
+  kUnreadableObject,  // returned without any readable attribute (marked by LiveSource)
   kOther,
 };
+
+// The attribute LiveSource adds to an object the DC returned with no attribute the scan account
+// may read, so that such an entry survives in a snapshot (LDIF needs one attribute per record).
+inline constexpr std::string_view kUnreadableObjectMarker = "adcheckUnreadableObject";
 
 EntryKind classify(const ldap::Entry& entry);
 

@@ -139,6 +139,7 @@ struct CoverageTracker::Impl {
   long homeMdbNode[3] = {-1, -1, -1};
   sec::TypeListAccess access;
   std::unordered_set<std::string> policyKeys;
+  std::unordered_set<std::string> userParents;  // DN keys of the containers of scanned objects
   // Devices: the classes' defaults, parsed once; predictions cached by the user's inheritable
   // ACEs (most users share them, so this is a handful of entries).
   std::optional<sec::SecurityDescriptor> containerDefault;
@@ -262,6 +263,7 @@ std::uint64_t CoverageTracker::addObject(const UserObject& u) {
   Impl& m = *impl_;
   lastHomeMdbReadable_ = true;
   if (!m.computed) return 0;
+  m.userParents.insert(dnKey(parentDn(u.dn)));
   const std::size_t list = m.listFor(u);
   if (u.sd)
     sec::checkAccessByTypeList(*u.sd, *m.ctx.scannerToken, kReadProperty, m.lists[list], m.access);
@@ -349,6 +351,35 @@ std::vector<CoverageTracker::ObjectInput> CoverageTracker::explainLast(const Use
     out.push_back(std::move(o));
   }
   return out;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> CoverageTracker::addUnreadableObjects() {
+  Impl& m = *impl_;
+  std::vector<std::pair<std::string, std::uint64_t>> held;
+  if (!m.computed) return held;
+  // An unreadable object beside users is most likely a user hidden from this account; one in a
+  // container without users (CN=IP Security, CN=System, ...) is a system object no rule reads.
+  for (const auto& dn : m.ctx.unreadableObjects) {
+    if (!m.userParents.contains(dnKey(parentDn(dn)))) continue;
+    for (auto& in : m.inputs) {
+      in.now = in.kind == InputKind::kAttribute || in.kind == InputKind::kDescriptor ||
+               in.kind == InputKind::kDevices;
+      if (!in.now) continue;
+      ++in.objects;
+      ++in.unreadable;
+      if (in.dns.size() < kCoverageDnCap) in.dns.push_back(dn);
+    }
+    std::uint64_t mask = 0;
+    for (std::size_t i = 0; i < m.rules.size(); ++i) {
+      bool any = false;
+      for (auto idx : m.rules[i].inputs) any = any || m.inputs[idx].now;
+      if (!any) continue;
+      ++m.rules[i].unreadable;
+      if (i < 64) mask |= std::uint64_t{1} << i;
+    }
+    if (mask != 0) held.emplace_back(dnKey(dn), mask);
+  }
+  return held;
 }
 
 Coverage CoverageTracker::finish() const {

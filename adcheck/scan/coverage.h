@@ -123,6 +123,12 @@ class CoverageTracker {
   };
   std::vector<ObjectInput> explainLast(const UserObject& u) const;
 
+  // After the last object: the objects the DC returned with no readable attribute
+  // (Context::unreadableObjects) that sit in a container holding scanned users count as unread
+  // users for every per-object input but the policy link. Returns their DN keys with the mask of
+  // rules that could not read them, for the lifecycle holds.
+  std::vector<std::pair<std::string, std::uint64_t>> addUnreadableObjects();
+
   // The verdicts, after the last object.
   Coverage finish() const;
 

@@ -264,6 +264,12 @@ ScanSummary runScan(EntrySource& source, const ScanOptions& options, const Findi
   // the absence of its findings for "resolved".
   std::erase_if(summary.rulesRun, [&](const std::string& id) { return !ruleCouldRun(id, *ctx); });
   if (!tracker) tracker = std::make_unique<CoverageTracker>(*ctx, *rules);
+  for (auto& [key, mask] : tracker->addUnreadableObjects()) {
+    // Held by DN key: their objectGUID could not be read either.
+    for (std::size_t i = 0; i < rules->size() && i < 64; ++i)
+      if ((*rules)[i]->evaluateObject == nullptr) mask &= ~(std::uint64_t{1} << i);
+    if (mask != 0) summary.coverageHolds.objects[key] |= mask;
+  }
   summary.coverage = tracker->finish();
   tracker.reset();
   // A rule that could not read a directory-wide input (or any input, for a rule that reports on

@@ -174,6 +174,10 @@ struct Context {
 
   config::RulesConfig rules;
   std::vector<std::string> warnings;  // things the scan could not determine
+  // Objects below the scanned base whose objectClass the scan account may not read: the DC
+  // returns them to (objectClass=*) with no attribute, and never to (objectClass=user). Any of
+  // them may be a user the scan never saw (coverage counts those beside users as unreadable).
+  std::vector<std::string> unreadableObjects;
 
   std::string sidName(const std::string& sid) const;
   std::string sidName(const security::Sid& sid) const;

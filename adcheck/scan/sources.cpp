@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "adcheck/scan/context.h"
 #include "ldap/secret.h"
 
 namespace adcheck::scan {
@@ -127,9 +128,15 @@ Result<void> LiveSource::plan() {
   // Only the replication metadata, without objectClass: the engine reads it as dates.
   step("adminCount dates", domain, S::kSubtree, "(adminCount=1)", {"msDS-ReplAttributeMetaData"},
        true);
-  if (mode_ == Mode::kFullScan)
+  if (mode_ == Mode::kFullScan) {
+    // A user whose DACL grants this account nothing is not returned to (objectClass=user) at all;
+    // only a search that matches every object shows its DN. Everything readable is dropped here.
+    step("objects the scan account cannot read", objectBase_, S::kSubtree, "(objectClass=*)",
+         {"objectClass"}, true);
+    steps_.back().unreadableOnly = true;
     step("objects", objectBase_, S::kSubtree, "(objectClass=user)", scannedObjectAttributes(),
          false, true);
+  }
   planned_ = true;
   return {};
 }
@@ -189,6 +196,10 @@ Result<std::optional<ldap::Entry>> LiveSource::next() {
       warnings_.push_back("could not read " + step.what + ": " + e.error().toString());
       ++current_;
       continue;
+    }
+    if (*e && step.unreadableOnly) {
+      if ((*e)->has("objectClass") || (*e)->dn().empty()) continue;
+      (*e)->add(kUnreadableObjectMarker, "TRUE");
     }
     if (*e) return std::move(*e);
     search_.reset();

@@ -34,6 +34,9 @@ class LiveSource : public EntrySource {
     std::string what;  // for messages
     ldap::SearchRequest request;
     bool optional = false;  // an error becomes a warning, the scan goes on
+    // Only entries without objectClass are kept (marked kUnreadableObjectMarker): the objects the
+    // scan account cannot read at all.
+    bool unreadableOnly = false;
   };
   Result<void> plan();
   std::optional<std::string> boundAccountDn(const std::string& domain);
